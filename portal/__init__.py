@@ -1,0 +1,93 @@
+"""kosodate-net: the application shell."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import load_config
+from portal.extensions import csrf, db, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Wire the application together. No database work happens here."""
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder="static",
+        instance_relative_config=True,
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)  # type: ignore[method-assign]
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_models() -> None:
+    # Importing the model modules registers their tables on the metadata.
+    import portal.accounts.models  # noqa: F401
+    import tenants.models  # noqa: F401
+    import tenants.network.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from dashboard.views import bp as dashboard_bp
+    from portal.accounts.views import bp as accounts_bp
+    from portal.health import bp as health_bp
+    from portal.home import bp as home_bp
+    from tenants.home.views import bp as municipality_bp
+
+    for bp in (home_bp, accounts_bp, health_bp, municipality_bp, dashboard_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from portal.errors import register_error_pages
+    from portal.security.headers import register_security_headers
+    from portal.security.policy import register_access_policy
+    from portal.transactions import register_transaction_boundary
+    from tenants.context import register_tenant_context
+
+    # Order matters: who you are and what your role allows, then which municipality.
+    register_access_policy(app)
+    register_tenant_context(app)
+    register_transaction_boundary(app)
+    register_security_headers(app)
+    register_error_pages(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.accounts.forms import LogoutForm
+    from portal.timeutil import fiscal_year_label, format_datetime_jst, wareki
+
+    app.jinja_env.filters["wareki"] = wareki
+    app.jinja_env.filters["datetime_jst"] = format_datetime_jst
+    app.jinja_env.filters["fiscal_year"] = fiscal_year_label
+    app.context_processor(lambda: {"logout_form": LogoutForm(), "app_mode": app.config["KOSODATE_ENV"]})
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register_cli
+    from tenants.cli import register_cli as register_tenant_cli
+
+    register_cli(app)
+    register_tenant_cli(app)

@@ -1,0 +1,107 @@
+"""User accounts and the record of failed logins."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PREFECTURE = "prefecture"
+    DESK = "desk"
+    MEMBER = "member"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "システム管理者",
+    Role.PREFECTURE: "県の担当職員",
+    Role.DESK: "総合支援窓口の職員",
+    Role.MEMBER: "構成員（機関・団体）",
+}
+
+# Roles that belong to exactly one municipality.
+MUNICIPAL_ROLES = (Role.DESK, Role.MEMBER)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'prefecture', 'desk', 'member')", name="role"),
+        # desk and member users belong to a municipality; the others never do.
+        CheckConstraint(
+            "(role IN ('desk', 'member')) = (municipality_id IS NOT NULL)",
+            name="municipality_for_municipal_roles",
+        ),
+        CheckConstraint(
+            "role = 'member' OR member_organization_id IS NULL",
+            name="organization_only_for_members",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="RESTRICT"), index=True
+    )
+    # The member organisation a `member` user acts for. The foreign key to the
+    # organisation table is added together with that table.
+    member_organization_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Demo accounts can log in only in development mode.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Rotated on password change, which signs out every other session.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    municipality = db.relationship("Municipality", lazy="joined")
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        if not self.active:
+            return False
+        if self.is_demo and current_app.config["KOSODATE_ENV"] != "development":
+            return False
+        return True
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """One failed login, kept for the throttling window."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(45), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

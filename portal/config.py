@@ -1,0 +1,67 @@
+"""Configuration from environment variables, with an embedded SQLite default.
+
+KOSODATE_ENV selects the mode: ``production`` (the default, so a forgotten
+setting fails safe), ``development`` (demo data and demo passwords allowed)
+or ``test``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+MODES = ("production", "development", "test")
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ
+    overrides = dict(overrides or {})
+    mode = overrides.get("KOSODATE_ENV") or env.get("KOSODATE_ENV", "production")
+    if mode not in MODES:
+        raise ConfigError(f"KOSODATE_ENV must be one of {MODES}, not {mode!r}")
+
+    secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if not secret:
+        if mode == "production":
+            raise ConfigError("SECRET_KEY must be set outside development (KOSODATE_ENV=production)")
+        secret = "development-only-secret-key-not-for-production"
+
+    default_db = "sqlite:///" + os.path.join(app_instance_path, "kosodate.sqlite3")
+    cfg: dict[str, Any] = {
+        "KOSODATE_ENV": mode,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # The deployment's prefecture (都道府県コード); 11 = 埼玉県.
+        "PREFECTURE_CODE": env.get("PREFECTURE_CODE", "11"),
+        # Session cookie: not readable by scripts, not sent on cross-site posts.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": mode == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": mode == "production",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Login throttling: failures allowed per window, per account and per address.
+        "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)),
+        # Number of proxies in front of the app whose X-Forwarded-For we trust.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
+        # argon2id parameters (RFC 9106 second recommended option by default).
+        "ARGON2_TIME_COST": int(env.get("ARGON2_TIME_COST", 3)),
+        "ARGON2_MEMORY_COST": int(env.get("ARGON2_MEMORY_COST", 64 * 1024)),
+        "ARGON2_PARALLELISM": int(env.get("ARGON2_PARALLELISM", 4)),
+    }
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # Always use psycopg 3, whatever driver the URL names.
+        cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + cfg["SQLALCHEMY_DATABASE_URI"][len("postgresql://"):]
+    cfg.update(overrides)
+    return cfg

@@ -1,0 +1,42 @@
+"""Error pages in Japanese."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("リクエストが正しくありません", "入力内容を確認して、もう一度お試しください。"),
+    403: ("この操作はできません", "このページを見る権限がありません。必要な場合は管理者にお問い合わせください。"),
+    404: ("ページが見つかりません", "お探しのページは移動または削除されたか、URLが間違っている可能性があります。"),
+    405: ("この操作はできません", "このページではその操作を受け付けていません。"),
+    413: ("ファイルが大きすぎます", "送信できるファイルの大きさを超えています。"),
+    429: ("しばらくお待ちください", "短い時間に多くの操作があったため、一時的に受け付けを止めています。"),
+    500: ("エラーが発生しました", "システムで問題が発生しました。時間をおいてもう一度お試しください。"),
+    503: ("ただいま利用できません", "メンテナンス中または混み合っています。時間をおいてお試しください。"),
+}
+
+
+def _render(code: int, title: str | None = None, detail: str | None = None):
+    default_title, default_detail = MESSAGES.get(code, MESSAGES[500])
+    return (
+        render_template("errors/error.html", code=code, title=title or default_title, detail=detail or default_detail),
+        code,
+    )
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return _render(400, "送信を受け付けられませんでした", "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。")
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        if e.code is None or e.code < 400:
+            return e
+        return _render(e.code)
+
+    @app.errorhandler(500)
+    def _internal(e):
+        return _render(500)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template
+from flask_login import current_user
+
+from portal.accounts.views import home_for
+from portal.security.policy import public
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return render_template("public/index.html")

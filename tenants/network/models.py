@@ -1,0 +1,53 @@
+"""市町村子育て支援ネットワーク: one network record per municipality."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, DateTime, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+from tenants.scoping import TenantScoped
+
+
+class NetworkFormation(StrEnum):
+    """How the network was formed (source document, section 4)."""
+
+    NEW = "new"
+    EXISTING_COUNCIL = "existing_council"
+    REGISTRATION = "registration"
+
+    @property
+    def label(self) -> str:
+        return {
+            NetworkFormation.NEW: "新たに設置",
+            NetworkFormation.EXISTING_COUNCIL: "既存の協議会等を活用",
+            NetworkFormation.REGISTRATION: "登録制度",
+        }[self]
+
+
+class Network(TenantScoped, db.Model):
+    __tablename__ = "networks"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", name="uq_networks_municipality_id"),
+        CheckConstraint(
+            "formation IN ('new', 'existing_council', 'registration')", name="formation"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    established_on: Mapped[date | None] = mapped_column(Date)
+    formation: Mapped[str] = mapped_column(String(20), default=NetworkFormation.NEW.value)
+    # Which existing council it was built on (e.g. 要保護児童対策地域協議会).
+    existing_council: Mapped[str] = mapped_column(String(120), default="")
+    activity_summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def formation_label(self) -> str:
+        return NetworkFormation(self.formation).label

@@ -1,0 +1,117 @@
+"""Fixtures: every database test runs once on SQLite and once on PostgreSQL.
+
+Without PostgreSQL the PostgreSQL half is skipped, loudly; on CI (CI=true)
+an unreachable PostgreSQL fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from portal import create_app
+from portal.extensions import db
+from tenants.scoping import EVERYTHING, set_scope
+from tests import databases
+
+TEST_CONFIG = {
+    "KOSODATE_ENV": "test",
+    "SECRET_KEY": "test-secret",
+    # Cheap hashing keeps the suite fast; production uses RFC 9106 defaults.
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "ARGON2_PARALLELISM": 1,
+}
+
+_pg_skip_reason: list[str] = []
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield databases.SqliteDatabase(tmp_path_factory.mktemp("sqlite"))
+        return
+    reason = databases.pg_unreachable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} — CI must run the suite on PostgreSQL", pytrace=False)
+        _pg_skip_reason[:] = [reason]
+        pytest.skip(f"!!! POSTGRESQL HALF SKIPPED: {reason}")
+    pg = databases.PostgresDatabase()
+    yield pg
+    pg.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _pg_skip_reason:
+        terminalreporter.section("PostgreSQL", sep="!", red=True, bold=True)
+        terminalreporter.write_line(
+            f"THE POSTGRESQL HALF OF THE SUITE WAS SKIPPED: {_pg_skip_reason[0]}", red=True, bold=True
+        )
+
+
+@pytest.fixture
+def app(database):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database.new_url()})
+    database.prepare(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def system(app):
+    """An app context with an explicit everything-scope, for arranging test data."""
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        yield db.session
+        db.session.rollback()
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_META.search(html) or CSRF_INPUT.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = "correct-horse-battery", next_url: str | None = None):
+    token = csrf_token(client, "/login")
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+@contextmanager
+def count_queries(app):
+    """Counts SQL statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)

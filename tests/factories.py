@@ -1,0 +1,55 @@
+"""Small factories for test data. Call them inside the `system` fixture."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from sqlalchemy import select
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Role, User
+from portal.extensions import db
+from tenants import municipalities
+from tenants.models import Municipality
+from tenants.network.models import Network
+
+PASSWORD = "correct-horse-battery"
+NIIZA = "112305"
+SAITAMA = "111007"
+KAWAGOE = "112011"
+
+_seq = itertools.count(1)
+
+
+def municipality(code: str = NIIZA) -> Municipality:
+    m = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    if m is None:
+        municipalities.load(code[:2])
+        m = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    return m
+
+
+def user(role: Role | str, municipality_: Municipality | None = None, *, email: str | None = None,
+         password: str = PASSWORD, is_demo: bool = False) -> User:
+    role = Role(role)
+    n = next(_seq)
+    return accounts.create_user(
+        email=email or f"{role.value}{n}@example.jp",
+        role=role,
+        password=password,
+        municipality_id=municipality_.id if municipality_ is not None else None,
+        display_name=f"テスト利用者{n}",
+        is_demo=is_demo,
+    )
+
+
+def network(municipality_: Municipality, name: str | None = None) -> Network:
+    n = Network(
+        municipality_id=municipality_.id,
+        name=name or f"{municipality_.name}子育てネットワーク",
+        established_on=date(2010, 4, 1),
+    )
+    db.session.add(n)
+    db.session.flush()
+    return n
