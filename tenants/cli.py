@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db
 from tenants import demo, municipalities
@@ -29,6 +29,7 @@ def load_municipalities(prefecture_code: str | None, load_all: bool) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def load_demo() -> None:
     """Load demo data (development mode only) and print the demo logins."""
     if current_app.config["KOSODATE_ENV"] != "development":

@@ -74,13 +74,18 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def system(app):
-    """An app context with an explicit everything-scope, for arranging test data."""
+@contextmanager
+def arranged(app):
+    """Arrange test data under an explicit everything-scope, then commit.
+
+    A context manager rather than a fixture on purpose: an app context left
+    pushed would be reused by the test client's requests (sharing `g` and the
+    session), which would make isolation tests meaningless.
+    """
     with app.app_context():
         set_scope(db.session, EVERYTHING)
         yield db.session
-        db.session.rollback()
+        db.session.commit()
 
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

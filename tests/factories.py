@@ -1,4 +1,4 @@
-"""Small factories for test data. Call them inside the `system` fixture."""
+"""Small factories for test data. Call them inside `with arranged(app):`."""
 
 from __future__ import annotations
 

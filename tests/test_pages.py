@@ -1,0 +1,102 @@
+"""What users see: the base layout, the municipality home, the dashboard."""
+
+import re
+
+import pytest
+
+from portal.accounts.models import Role
+from tenants import municipalities
+from tests import factories as f
+from tests.conftest import arranged, count_queries, login
+
+
+@pytest.fixture
+def saitama(app):
+    with arranged(app):
+        municipalities.load("11")
+        niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
+        f.network(niiza, "新座市子育てネットワーク推進委員会")
+        f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
+        return {
+            "desk": f.user(Role.DESK, niiza).email,
+            "prefecture": f.user(Role.PREFECTURE).email,
+        }
+
+
+def test_base_layout_is_japanese_and_accessible(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="ja">' in html
+    assert '<a class="skip-link" href="#main">本文へ移動</a>' in html
+    assert '<main id="main"' in html
+    assert "<header" in html and "<footer" in html
+    assert 'name="viewport"' in html
+
+
+def test_login_form_fields_are_email_and_password(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'name="email"' in html and 'name="password"' in html and 'name="csrf_token"' in html
+
+
+def test_pages_load_nothing_from_other_sites(client, saitama):
+    login(client, saitama["prefecture"])
+    for path in ["/", "/login", "/dashboard/"]:
+        html = client.get(path, follow_redirects=True).get_data(as_text=True)
+        external = re.findall(r'(?:src|href)="(https?:)?//', html)
+        assert external == [], path
+
+
+def test_static_assets_are_served_by_the_app(client):
+    css = client.get("/static/css/app.css")
+    assert css.status_code == 200
+    assert "--color-key" in css.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_municipality_home_shows_its_network(client, saitama):
+    login(client, saitama["desk"])
+    html = client.get("/m/112305/").get_data(as_text=True)
+    assert "新座市" in html
+    assert "新座市子育てネットワーク推進委員会" in html
+    assert "平成22年4月1日" in html  # 和暦
+    assert "さいたま市子育て支援ネットワーク全体会議" not in html
+
+
+def test_dashboard_lists_all_63_municipalities(client, saitama):
+    login(client, saitama["prefecture"])
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert html.count('<th scope="row">') == 63
+    assert "市町村一覧（63）" in html
+    assert "新座市子育てネットワーク推進委員会" in html
+    assert re.search(r"2 <span class=\"stat__unit\">/ 63</span>", html)
+
+
+def test_dashboard_uses_a_constant_number_of_queries(app, client, saitama):
+    login(client, saitama["prefecture"])
+    client.get("/dashboard/")
+    with count_queries(app) as few:
+        client.get("/dashboard/")
+    with arranged(app):
+        for code in ("112011", "112020", "112038"):
+            f.network(f.municipality(code))
+    with count_queries(app) as more:
+        client.get("/dashboard/")
+    assert len(more) == len(few)
+    assert len(few) <= 4
+
+
+def test_unknown_page_is_a_japanese_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "ページが見つかりません" in response.get_data(as_text=True)
+
+
+def test_home_redirects_logged_in_users(client, saitama):
+    assert client.get("/").status_code == 200
+    login(client, saitama["desk"])
+    assert client.get("/").headers["Location"] == "/m/112305/"
