@@ -45,8 +45,12 @@ def register_extensions(app: Flask) -> None:
 def register_models() -> None:
     # Importing the model modules registers their tables on the metadata.
     import portal.accounts.models  # noqa: F401
+    import tenants.audit.models  # noqa: F401
+    import tenants.members.models  # noqa: F401
     import tenants.models  # noqa: F401
     import tenants.network.models  # noqa: F401
+    import tenants.reconfirmation.models  # noqa: F401
+    import tenants.transfer.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -54,9 +58,18 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
+    from tenants.audit.views import bp as audit_bp
     from tenants.home.views import bp as municipality_bp
+    from tenants.members.views import bp as members_bp
+    from tenants.network.views import bp as network_bp
+    from tenants.reconfirmation.views import bp as reconfirmation_bp
+    from tenants.transfer.views import bp as transfer_bp
+    from tenants.whom.views import bp as whom_bp
 
-    for bp in (home_bp, accounts_bp, health_bp, municipality_bp, dashboard_bp):
+    for bp in (
+        home_bp, accounts_bp, health_bp, dashboard_bp,
+        municipality_bp, network_bp, members_bp, whom_bp, transfer_bp, reconfirmation_bp, audit_bp,
+    ):
         app.register_blueprint(bp)
 
 
@@ -66,6 +79,7 @@ def register_request_hooks(app: Flask) -> None:
     from portal.security.policy import register_access_policy
     from portal.transactions import register_transaction_boundary
     from tenants.context import register_tenant_context
+    from tenants.navigation import register_navigation
 
     # Order matters: who you are and what your role allows, then which municipality.
     register_access_policy(app)
@@ -73,6 +87,7 @@ def register_request_hooks(app: Flask) -> None:
     register_transaction_boundary(app)
     register_security_headers(app)
     register_error_pages(app)
+    register_navigation(app)
 
 
 def register_template_helpers(app: Flask) -> None:

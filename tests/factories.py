@@ -31,7 +31,7 @@ def municipality(code: str = NIIZA) -> Municipality:
 
 
 def user(role: Role | str, municipality_: Municipality | None = None, *, email: str | None = None,
-         password: str = PASSWORD, is_demo: bool = False) -> User:
+         password: str = PASSWORD, is_demo: bool = False, organization_=None) -> User:
     role = Role(role)
     n = next(_seq)
     return accounts.create_user(
@@ -39,6 +39,7 @@ def user(role: Role | str, municipality_: Municipality | None = None, *, email: 
         role=role,
         password=password,
         municipality_id=municipality_.id if municipality_ is not None else None,
+        member_organization_id=organization_.id if organization_ is not None else None,
         display_name=f"テスト利用者{n}",
         is_demo=is_demo,
     )
@@ -53,3 +54,22 @@ def network(municipality_: Municipality, name: str | None = None) -> Network:
     db.session.add(n)
     db.session.flush()
     return n
+
+
+def organization(municipality_: Municipality, name: str | None = None, category: str = "hoken_center", **data):
+    """A member organisation, created through the real service (validated, audited)."""
+    from tenants.members import services as members
+    from tenants.scoping import Scope, scoped
+
+    with scoped(db.session, Scope(municipality_id=municipality_.id)):
+        return members.create_organization({"name": name or f"テスト団体{next(_seq)}", "category": category, **data})
+
+
+def contact(org, name: str | None = None, *, confirmed: date | None = date(2026, 10, 1), **data):
+    from tenants.members import services as members
+    from tenants.scoping import Scope, scoped
+
+    with scoped(db.session, Scope(municipality_id=org.municipality_id)):
+        return members.create_contact(
+            org, {"name": name or f"担当 {next(_seq)}号", "last_confirmed_on": confirmed, **data}
+        )

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -64,9 +64,10 @@ class User(UserMixin, db.Model):
     municipality_id: Mapped[int | None] = mapped_column(
         ForeignKey("municipalities.id", ondelete="RESTRICT"), index=True
     )
-    # The member organisation a `member` user acts for. The foreign key to the
-    # organisation table is added together with that table.
-    member_organization_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The member organisation a `member` user acts for.
+    member_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member_organizations.id", ondelete="SET NULL"), index=True
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Demo accounts can log in only in development mode.
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

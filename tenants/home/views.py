@@ -11,7 +11,10 @@ from portal.security.policy import allow
 from tenants.context import current_municipality
 from tenants.network.models import Network
 
+from tenants.navigation import nav_item
+
 bp = Blueprint("municipality", __name__, url_prefix="/m/<code>")
+nav_item("home", "ホーム", "municipality.home", tuple(Role), order=0)
 
 
 @bp.get("/")

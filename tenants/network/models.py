@@ -51,3 +51,20 @@ class Network(TenantScoped, db.Model):
     @property
     def formation_label(self) -> str:
         return NetworkFormation(self.formation).label
+
+
+class Desk(TenantScoped, db.Model):
+    """総合支援窓口: the municipality's one-stop child-rearing desk."""
+
+    __tablename__ = "desks"
+    __table_args__ = (UniqueConstraint("municipality_id", name="uq_desks_municipality_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    postal_code: Mapped[str] = mapped_column(String(8), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    # Who staffs it (e.g. 子育てマネジャー 2名); not personal contact data.
+    staff: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,106 @@
+"""構成員 (member organisations) and their 担当者 (working-level contacts)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+from tenants.network.categories import category_label
+from tenants.scoping import TenantScoped
+
+
+class MemberStatus(StrEnum):
+    APPLYING = "applying"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    LEFT = "left"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    MemberStatus.APPLYING: "申請中",
+    MemberStatus.ACTIVE: "活動中",
+    MemberStatus.SUSPENDED: "休止中",
+    MemberStatus.LEFT: "退会",
+}
+
+
+class MemberOrganization(TenantScoped, db.Model):
+    __tablename__ = "member_organizations"
+    __table_args__ = (
+        # The stable key: one organisation per folded name in a municipality.
+        UniqueConstraint("municipality_id", "name_key", name="uq_member_organizations_name_key"),
+        CheckConstraint("status IN ('applying', 'active', 'suspended', 'left')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_kana: Mapped[str] = mapped_column(String(200), default="")
+    name_key: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    postal_code: Mapped[str] = mapped_column(String(8), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default=MemberStatus.ACTIVE.value, index=True)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    consultation_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    public_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Folded names, reading, category, tags and contact names for "whom do I call?".
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="organization",
+        cascade="all, delete-orphan",
+        order_by="(Contact.is_primary.desc(), Contact.id)",
+    )
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
+
+    @property
+    def status_label(self) -> str:
+        return MemberStatus(self.status).label
+
+    def __repr__(self) -> str:
+        return f"<MemberOrganization {self.id} {self.name}>"
+
+
+class Contact(TenantScoped, db.Model):
+    """A named working-level person (担当者) at a member organisation."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name_key", name="uq_contacts_name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("member_organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_kana: Mapped[str] = mapped_column(String(200), default="")
+    name_key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    reachable_hours: Mapped[str] = mapped_column(String(200), default="")
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_confirmed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[MemberOrganization] = relationship(back_populates="contacts")
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.name}>"

@@ -1,0 +1,274 @@
+"""Rules for member organisations and contacts.
+
+Every change goes through here: input is normalised and validated (Japanese
+messages), the search text is refreshed, and the change is audited. Functions
+flush but never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.japanese import (
+    InputError,
+    clean,
+    fold,
+    normalize_email,
+    normalize_kana,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_url,
+)
+from tenants.audit import services as audit
+from tenants.members.models import Contact, MemberOrganization, MemberStatus
+from tenants.network.categories import BY_CODE, CONSULTATION_TAGS
+
+ORG_FIELDS = (
+    "name", "name_kana", "category", "postal_code", "address", "phone", "email", "website",
+    "status", "joined_on", "consultation_tags", "public_consent",
+)
+CONTACT_FIELDS = (
+    "name", "name_kana", "title", "phone", "email", "reachable_hours", "is_primary", "last_confirmed_on",
+)
+
+FIELD_LABELS = {
+    "name": "名称", "name_kana": "ふりがな", "category": "区分", "postal_code": "郵便番号",
+    "address": "住所", "phone": "電話番号", "email": "メールアドレス", "website": "ウェブサイト",
+    "status": "状態", "joined_on": "加入日", "consultation_tags": "対応できる相談",
+    "public_consent": "公開への同意", "title": "役職・部署", "reachable_hours": "連絡がつく時間帯",
+    "is_primary": "主担当", "last_confirmed_on": "最終確認日",
+}
+
+MAX_LENGTHS = {
+    "name": 120, "name_kana": 200, "address": 200, "website": 300, "title": 120, "reachable_hours": 200,
+}
+
+
+@dataclass
+class ValidationError(Exception):
+    """Field-by-field problems; nothing was changed."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return " ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in self.errors.items())
+
+
+def _collect(data: dict[str, Any], normalisers: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, normalise in normalisers.items():
+        if name not in data:
+            continue
+        try:
+            values[name] = normalise(data[name])
+        except InputError as e:
+            errors[name] = str(e)
+        else:
+            limit = MAX_LENGTHS.get(name)
+            if limit and isinstance(values[name], str) and len(values[name]) > limit:
+                errors[name] = f"{limit}文字以内で入力してください。"
+    return values, errors
+
+
+def _category(value: str) -> str:
+    if value not in BY_CODE:
+        raise InputError(f"区分「{value}」は登録されていません。一覧から選んでください。")
+    return value
+
+
+def _status(value: str) -> str:
+    try:
+        return MemberStatus(value).value
+    except ValueError:
+        raise InputError(f"状態「{value}」は選べません。") from None
+
+
+def _tags(value: list[str] | None) -> list[str]:
+    tags = list(dict.fromkeys(value or []))
+    unknown = [t for t in tags if t not in CONSULTATION_TAGS]
+    if unknown:
+        raise InputError(f"対応できる相談「{'、'.join(unknown)}」は一覧にありません。")
+    # Keep the list's own order so exports and audits are stable.
+    return [t for t in CONSULTATION_TAGS if t in tags]
+
+
+def _date(value: date | None) -> date | None:
+    if value is not None and not isinstance(value, date):
+        raise InputError("日付の形式が正しくありません。")
+    return value
+
+
+def _required_name(value: str | None) -> str:
+    value = clean(value)
+    if not value:
+        raise InputError("入力してください。")
+    return value
+
+
+ORG_NORMALISERS = {
+    "name": _required_name,
+    "name_kana": normalize_kana,
+    "category": _category,
+    "postal_code": normalize_postal_code,
+    "address": clean,
+    "phone": normalize_phone,
+    "email": normalize_email,
+    "website": normalize_url,
+    "status": _status,
+    "joined_on": _date,
+    "consultation_tags": _tags,
+    "public_consent": bool,
+}
+CONTACT_NORMALISERS = {
+    "name": _required_name,
+    "name_kana": normalize_kana,
+    "title": clean,
+    "phone": normalize_phone,
+    "email": normalize_email,
+    "reachable_hours": clean,
+    "is_primary": bool,
+    "last_confirmed_on": _date,
+}
+
+
+def validate_organization(data: dict[str, Any], existing: MemberOrganization | None = None) -> dict[str, Any]:
+    values, errors = _collect(data, ORG_NORMALISERS)
+    if existing is None and "category" not in values and "category" not in errors:
+        errors["category"] = "区分を選んでください。"
+    if "name" in values:
+        duplicate = find_organization_by_name(values["name"])
+        if duplicate is not None and duplicate is not existing:
+            errors["name"] = f"「{duplicate.name}」は既に構成員として登録されています。"
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def validate_contact(data: dict[str, Any], organization: MemberOrganization, existing: Contact | None = None) -> dict[str, Any]:
+    values, errors = _collect(data, CONTACT_NORMALISERS)
+    if "name" in values:
+        key = fold(values["name"])
+        for other in organization.contacts:
+            if other is not existing and other.name_key == key:
+                errors["name"] = f"「{other.name}」さんは既にこの団体の担当者です。"
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def find_organization_by_name(name: str) -> MemberOrganization | None:
+    return db.session.scalar(select(MemberOrganization).where(MemberOrganization.name_key == fold(name)))
+
+
+def refresh_search_text(org: MemberOrganization) -> None:
+    category = BY_CODE.get(org.category)
+    parts = [org.name, org.name_kana, *(org.consultation_tags or [])]
+    if category:
+        parts += [category.name, category.kana, *category.aliases]
+    for c in org.contacts:
+        parts += [c.name, c.name_kana]
+    # "|" keeps a query from matching across two parts.
+    org.search_text = "|".join(fold(p) for p in parts if p)
+
+
+def _apply(obj: Any, values: dict[str, Any]) -> None:
+    for k, v in values.items():
+        setattr(obj, k, v)
+    if "name" in values:
+        obj.name_key = fold(values["name"])
+
+
+def create_organization(data: dict[str, Any]) -> MemberOrganization:
+    values = validate_organization(data)
+    org = MemberOrganization(status=MemberStatus.ACTIVE.value, consultation_tags=[], public_consent=False)
+    _apply(org, values)
+    refresh_search_text(org)
+    db.session.add(org)
+    db.session.flush()
+    audit.record("create", "organization", org, audit.snapshot(org, ORG_FIELDS))
+    return org
+
+
+def update_organization(org: MemberOrganization, data: dict[str, Any]) -> dict[str, list[Any]]:
+    values = validate_organization(data, existing=org)
+    before = audit.snapshot(org, ORG_FIELDS)
+    _apply(org, values)
+    refresh_search_text(org)
+    changes = audit.diff(before, audit.snapshot(org, ORG_FIELDS))
+    if changes:
+        db.session.flush()
+        audit.record("update", "organization", org, changes)
+    return changes
+
+
+def delete_organization(org: MemberOrganization) -> None:
+    snap = audit.snapshot(org, ORG_FIELDS)
+    snap["contacts"] = [c.name for c in org.contacts]
+    audit.record("delete", "organization", org, snap)
+    db.session.delete(org)
+    db.session.flush()
+
+
+def _only_one_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        for other in contact.organization.contacts:
+            if other is not contact and other.is_primary:
+                other.is_primary = False
+
+
+def create_contact(org: MemberOrganization, data: dict[str, Any]) -> Contact:
+    values = validate_contact(data, org)
+    contact = Contact(municipality_id=org.municipality_id, is_primary=False)
+    _apply(contact, values)
+    org.contacts.append(contact)
+    if not any(c.is_primary for c in org.contacts):
+        contact.is_primary = True  # an organisation always has someone to call first
+    _only_one_primary(contact)
+    refresh_search_text(org)
+    db.session.flush()
+    audit.record("create", "contact", contact, audit.snapshot(contact, CONTACT_FIELDS), label=f"{contact.name}（{org.name}）")
+    return contact
+
+
+def update_contact(contact: Contact, data: dict[str, Any]) -> dict[str, list[Any]]:
+    org = contact.organization
+    values = validate_contact(data, org, existing=contact)
+    before = audit.snapshot(contact, CONTACT_FIELDS)
+    _apply(contact, values)
+    _only_one_primary(contact)
+    refresh_search_text(org)
+    changes = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
+    if changes:
+        db.session.flush()
+        audit.record("update", "contact", contact, changes, label=f"{contact.name}（{org.name}）")
+    return changes
+
+
+def confirm_contact(contact: Contact, today: date) -> None:
+    """The contact's details were checked and are still right."""
+    if contact.last_confirmed_on == today:
+        return
+    before = contact.last_confirmed_on
+    contact.last_confirmed_on = today
+    db.session.flush()
+    audit.record(
+        "confirm", "contact", contact,
+        {"last_confirmed_on": [before.isoformat() if before else None, today.isoformat()]},
+        label=f"{contact.name}（{contact.organization.name}）",
+    )
+
+
+def delete_contact(contact: Contact) -> None:
+    org = contact.organization
+    audit.record("delete", "contact", contact, audit.snapshot(contact, CONTACT_FIELDS), label=f"{contact.name}（{org.name}）")
+    org.contacts.remove(contact)
+    if contact.is_primary and org.contacts:
+        org.contacts[0].is_primary = True
+    refresh_search_text(org)
+    db.session.flush()

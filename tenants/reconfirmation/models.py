@@ -1,0 +1,40 @@
+"""担当者の再確認: the desk starts a round; each organisation confirms its contacts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+from tenants.scoping import TenantScoped
+
+
+class ReconfirmationRound(TenantScoped, db.Model):
+    __tablename__ = "reconfirmation_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    tasks: Mapped[list["ReconfirmationTask"]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+
+class ReconfirmationTask(TenantScoped, db.Model):
+    """One organisation's task in a round: confirm or update its contacts."""
+
+    __tablename__ = "reconfirmation_tasks"
+    __table_args__ = (UniqueConstraint("round_id", "organization_id", name="uq_reconfirmation_tasks_round_org"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("reconfirmation_rounds.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("member_organizations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    round: Mapped[ReconfirmationRound] = relationship(back_populates="tasks")
+    organization = relationship("MemberOrganization")
