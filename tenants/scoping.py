@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import ForeignKey, event, inspect, select
+from sqlalchemy import ForeignKey, Table, event, inspect, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from tenants.models import Municipality
 
@@ -79,8 +80,26 @@ def scoped(session: Session, scope: Scope) -> Iterator[None]:
         set_scope(session, previous)
 
 
+def _all_subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_all_subclasses(sub)]
+    return out
+
+
+def _tenant_table_names() -> set[str]:
+    return {cls.__table__.name for cls in _all_subclasses(TenantScoped) if "__table__" in vars(cls)}
+
+
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
-    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    # all_mappers sees only the top level: look into subqueries and
+    # select_from() too, so `select(func.count()).select_from(sub)` is scoped.
+    names = _tenant_table_names()
+    return any(
+        isinstance(element, Table) and element.name in names for element in visitors.iterate(state.statement)
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -47,6 +47,21 @@ def test_scope_filters_select_get_and_aggregates(app, two_networks):
         assert db.session.scalars(select(Network).where(Network.id == kawagoe_net)).all() == []
 
 
+def test_scope_reaches_into_subqueries_and_select_from(app, two_networks):
+    niiza_id, _ = two_networks["niiza"]
+    with app.app_context():
+        counted_subquery = select(func.count()).select_from(select(Network).subquery())
+        counted_from = select(func.count()).select_from(Network)
+        with pytest.raises(TenantScopeError):
+            db.session.scalar(counted_subquery)
+        with pytest.raises(TenantScopeError):
+            db.session.scalar(counted_from)
+        set_scope(db.session, Scope(municipality_id=niiza_id))
+        assert db.session.scalar(counted_subquery) == 1
+        assert db.session.scalar(counted_from) == 1
+        assert db.session.scalar(select(func.count()).select_from(select(Network.id).where(Network.id > 0).subquery())) == 1
+
+
 def test_scope_filters_bulk_update_and_delete(app, two_networks):
     niiza_id, _ = two_networks["niiza"]
     with app.app_context():
