@@ -55,3 +55,8 @@ def fiscal_year_label(value: date) -> str:
 def format_datetime_jst(value: datetime) -> str:
     local = to_jst(value)
     return f"{wareki(local.date())} {local:%H:%M}"
+
+
+def today_jst() -> date:
+    """Today's date in Japan, whatever the server's time zone."""
+    return datetime.now(JST).date()

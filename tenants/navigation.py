@@ -34,4 +34,5 @@ def items_for(user) -> list[NavItem]:
 def register_navigation(app: Flask) -> None:
     from flask_login import current_user
 
-    app.context_processor(lambda: {"municipality_nav_items": items_for(current_user)})
+    # A global, not a context variable: macros imported without context see it too.
+    app.jinja_env.globals["municipality_nav_items"] = lambda: items_for(current_user)

@@ -65,8 +65,16 @@ def organization(municipality_: Municipality, name: str | None = None, category:
         return members.create_organization({"name": name or f"テスト団体{next(_seq)}", "category": category, **data})
 
 
-def contact(org, name: str | None = None, *, confirmed: date | None = date(2026, 10, 1), **data):
+TODAY = object()
+
+
+def contact(org, name: str | None = None, *, confirmed=TODAY, **data):
+    """A contact; confirmed today unless told otherwise (a date, or None for never)."""
+    from portal.timeutil import today_jst
     from tenants.members import services as members
+
+    if confirmed is TODAY:
+        confirmed = today_jst()
     from tenants.scoping import Scope, scoped
 
     with scoped(db.session, Scope(municipality_id=org.municipality_id)):

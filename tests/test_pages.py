@@ -100,3 +100,9 @@ def test_home_redirects_logged_in_users(client, saitama):
     assert client.get("/").status_code == 200
     login(client, saitama["desk"])
     assert client.get("/").headers["Location"] == "/m/112305/"
+
+
+def test_a_too_large_body_gets_the_japanese_413_page(client):
+    response = client.post("/login", data={"email": "x" * (11 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "ファイルが大きすぎます" in response.get_data(as_text=True)

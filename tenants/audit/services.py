@@ -45,4 +45,5 @@ def record(action: str, entity: str, obj: Any, changes: dict[str, Any], label: s
         changes=changes,
     )
     db.session.add(entry)
+    db.session.flush()  # written under the scope of the change it records
     return entry

@@ -44,9 +44,6 @@ FIELD_LABELS = {
     "is_primary": "主担当", "last_confirmed_on": "最終確認日",
 }
 
-MAX_LENGTHS = {
-    "name": 120, "name_kana": 200, "address": 200, "website": 300, "title": 120, "reachable_hours": 200,
-}
 
 
 @dataclass
@@ -59,7 +56,14 @@ class ValidationError(Exception):
         return " ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in self.errors.items())
 
 
-def _collect(data: dict[str, Any], normalisers: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _max_length(model: type, name: str) -> int | None:
+    column = model.__table__.c.get(name)
+    return getattr(column.type, "length", None) if column is not None else None
+
+
+def _collect(
+    data: dict[str, Any], normalisers: dict[str, Any], model: type
+) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, normalise in normalisers.items():
@@ -70,7 +74,8 @@ def _collect(data: dict[str, Any], normalisers: dict[str, Any]) -> tuple[dict[st
         except InputError as e:
             errors[name] = str(e)
         else:
-            limit = MAX_LENGTHS.get(name)
+            # The column's own length: the form and the database can never disagree.
+            limit = _max_length(model, name)
             if limit and isinstance(values[name], str) and len(values[name]) > limit:
                 errors[name] = f"{limit}文字以内で入力してください。"
     return values, errors
@@ -137,8 +142,22 @@ CONTACT_NORMALISERS = {
 }
 
 
+def normalise_organization(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stored form of the given organisation fields and per-field messages; touches nothing.
+
+    Only the fields of one record are checked (no duplicate-name lookup), so
+    an import can check every row of a file before anything is written.
+    """
+    return _collect(data, ORG_NORMALISERS, MemberOrganization)
+
+
+def normalise_contact(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Like ``normalise_organization``, for a contact's fields."""
+    return _collect(data, CONTACT_NORMALISERS, Contact)
+
+
 def validate_organization(data: dict[str, Any], existing: MemberOrganization | None = None) -> dict[str, Any]:
-    values, errors = _collect(data, ORG_NORMALISERS)
+    values, errors = _collect(data, ORG_NORMALISERS, MemberOrganization)
     if existing is None and "category" not in values and "category" not in errors:
         errors["category"] = "区分を選んでください。"
     if "name" in values:
@@ -151,7 +170,7 @@ def validate_organization(data: dict[str, Any], existing: MemberOrganization | N
 
 
 def validate_contact(data: dict[str, Any], organization: MemberOrganization, existing: Contact | None = None) -> dict[str, Any]:
-    values, errors = _collect(data, CONTACT_NORMALISERS)
+    values, errors = _collect(data, CONTACT_NORMALISERS, Contact)
     if "name" in values:
         key = fold(values["name"])
         for other in organization.contacts:
@@ -215,11 +234,29 @@ def delete_organization(org: MemberOrganization) -> None:
     db.session.flush()
 
 
-def _only_one_primary(contact: Contact) -> None:
+def _only_one_primary(contact: Contact) -> list[Contact]:
+    """Exactly one primary contact: the one just marked, or else someone.
+
+    Returns the other contacts whose flag this changed, so they are audited too.
+    """
+    others = [c for c in contact.organization.contacts if c is not contact]
+    changed: list[Contact] = []
     if contact.is_primary:
-        for other in contact.organization.contacts:
-            if other is not contact and other.is_primary:
-                other.is_primary = False
+        changed = [c for c in others if c.is_primary]
+        for other in changed:
+            other.is_primary = False
+    elif not any(c.is_primary for c in others):
+        # Unticking the only primary hands it to the next contact, or keeps it.
+        heir = others[0] if others else contact
+        heir.is_primary = True
+        changed = [heir] if heir is not contact else []
+    return changed
+
+
+def _audit_primary_changes(contacts: list[Contact]) -> None:
+    for c in contacts:
+        audit.record("update", "contact", c, {"is_primary": [not c.is_primary, c.is_primary]},
+                     label=f"{c.name}（{c.organization.name}）")
 
 
 def create_contact(org: MemberOrganization, data: dict[str, Any]) -> Contact:
@@ -227,12 +264,11 @@ def create_contact(org: MemberOrganization, data: dict[str, Any]) -> Contact:
     contact = Contact(municipality_id=org.municipality_id, is_primary=False)
     _apply(contact, values)
     org.contacts.append(contact)
-    if not any(c.is_primary for c in org.contacts):
-        contact.is_primary = True  # an organisation always has someone to call first
-    _only_one_primary(contact)
+    demoted = _only_one_primary(contact)  # an organisation always has someone to call first
     refresh_search_text(org)
     db.session.flush()
     audit.record("create", "contact", contact, audit.snapshot(contact, CONTACT_FIELDS), label=f"{contact.name}（{org.name}）")
+    _audit_primary_changes(demoted)
     return contact
 
 
@@ -241,12 +277,13 @@ def update_contact(contact: Contact, data: dict[str, Any]) -> dict[str, list[Any
     values = validate_contact(data, org, existing=contact)
     before = audit.snapshot(contact, CONTACT_FIELDS)
     _apply(contact, values)
-    _only_one_primary(contact)
+    others_changed = _only_one_primary(contact)
     refresh_search_text(org)
     changes = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
     if changes:
         db.session.flush()
         audit.record("update", "contact", contact, changes, label=f"{contact.name}（{org.name}）")
+    _audit_primary_changes(others_changed)
     return changes
 
 
@@ -268,7 +305,9 @@ def delete_contact(contact: Contact) -> None:
     org = contact.organization
     audit.record("delete", "contact", contact, audit.snapshot(contact, CONTACT_FIELDS), label=f"{contact.name}（{org.name}）")
     org.contacts.remove(contact)
-    if contact.is_primary and org.contacts:
-        org.contacts[0].is_primary = True
+    heir = org.contacts[0] if contact.is_primary and org.contacts else None
+    if heir is not None:
+        heir.is_primary = True
     refresh_search_text(org)
     db.session.flush()
+    _audit_primary_changes([heir] if heir is not None else [])

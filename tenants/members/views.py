@@ -1,5 +1,197 @@
+"""構成員: list, detail, and editing organisations and their contacts."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Role
+from portal.extensions import db
+from portal.japanese import fold
+from portal.security.policy import allow
+from portal.timeutil import today_jst
+from tenants.context import current_municipality
+from tenants.forms import form_data, show_errors
+from tenants.members import services
+from tenants.members.forms import ConfirmForm, ContactForm, OrganizationForm
+from tenants.members.freshness import freshness
+from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization
+from tenants.members.services import ValidationError
+from tenants.navigation import nav_item
+from tenants.network.categories import CATEGORIES
 
 bp = Blueprint("members", __name__, url_prefix="/m/<code>")
+nav_item("members", "構成員", "members.index", (Role.DESK, Role.ADMIN), order=20)
+
+MANAGERS = (Role.DESK, Role.ADMIN)
+PAGE_SIZE = 100
+
+
+def _organization_or_404(org_id: int) -> MemberOrganization:
+    org = db.session.get(MemberOrganization, org_id)
+    if org is None:
+        abort(404)
+    return org
+
+
+def _contact_or_404(contact_id: int) -> Contact:
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.get("/members")
+@allow(*MANAGERS, tenant=True)
+def index():
+    category = request.args.get("category", "")
+    status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+
+    stmt = select(MemberOrganization)
+    if category:
+        stmt = stmt.where(MemberOrganization.category == category)
+    if status:
+        stmt = stmt.where(MemberOrganization.status == status)
+    for term in q.split():
+        stmt = stmt.where(MemberOrganization.search_text.contains(fold(term), autoescape=True))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    # Two queries whatever the number of members: the page, then its contacts.
+    orgs = db.session.scalars(
+        stmt.options(selectinload(MemberOrganization.contacts))
+        .order_by(MemberOrganization.name_kana, MemberOrganization.name)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    today = today_jst()
+    return render_template(
+        "members/index.html",
+        orgs=orgs,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        filters={"category": category, "status": status, "q": q},
+        categories=CATEGORIES,
+        statuses=STATUS_LABELS,
+        freshness=lambda c: freshness(c.last_confirmed_on, today),
+    )
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def new():
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organization(form_data(form))
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            flash(f"「{org.name}」を構成員に追加しました。続けて担当者を登録してください。", "success")
+            return redirect(url_for("members.new_contact", org_id=org.id))
+    return render_template("members/org_form.html", form=form, org=None), 400 if form.is_submitted() else 200
+
+
+@bp.get("/members/<int:org_id>")
+@allow(*MANAGERS, tenant=True)
+def show(org_id: int):
+    org = _organization_or_404(org_id)
+    today = today_jst()
+    return render_template(
+        "members/show.html",
+        org=org,
+        confirm_form=ConfirmForm(),
+        freshness=lambda c: freshness(c.last_confirmed_on, today),
+    )
+
+
+@bp.route("/members/<int:org_id>/edit", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def edit(org_id: int):
+    org = _organization_or_404(org_id)
+    form = OrganizationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            changes = services.update_organization(org, form_data(form))
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            flash("変更を保存しました。" if changes else "変更はありませんでした。", "success")
+            return redirect(url_for("members.show", org_id=org.id))
+    return render_template("members/org_form.html", form=form, org=org), 400 if form.is_submitted() else 200
+
+
+@bp.route("/members/<int:org_id>/delete", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def delete(org_id: int):
+    org = _organization_or_404(org_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = org.name
+        services.delete_organization(org)
+        flash(f"「{name}」を構成員から削除しました。", "success")
+        return redirect(url_for("members.index"))
+    return render_template("members/delete.html", org=org, form=form)
+
+
+@bp.route("/members/<int:org_id>/contacts/new", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def new_contact(org_id: int):
+    org = _organization_or_404(org_id)
+    form = ContactForm()
+    if not form.is_submitted():
+        form.last_confirmed_on.data = today_jst()
+        form.is_primary.data = not org.contacts
+    if form.validate_on_submit():
+        try:
+            contact = services.create_contact(org, form_data(form))
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            flash(f"担当者「{contact.name}」さんを登録しました。", "success")
+            return redirect(url_for("members.show", org_id=org.id))
+    return render_template("members/contact_form.html", form=form, org=org, contact=None), 400 if form.is_submitted() else 200
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def edit_contact(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    form = ContactForm(obj=contact)
+    if form.validate_on_submit():
+        try:
+            changes = services.update_contact(contact, form_data(form))
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            flash("担当者の変更を保存しました。" if changes else "変更はありませんでした。", "success")
+            return redirect(url_for("members.show", org_id=contact.organization_id))
+    return render_template(
+        "members/contact_form.html", form=form, org=contact.organization, contact=contact
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.post("/contacts/<int:contact_id>/confirm")
+@allow(*MANAGERS, tenant=True)
+def confirm_contact(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    if ConfirmForm().validate_on_submit():
+        services.confirm_contact(contact, today_jst())
+        flash(f"「{contact.name}」さんの連絡先を確認済みにしました。", "success")
+    return redirect(url_for("members.show", org_id=contact.organization_id))
+
+
+@bp.route("/contacts/<int:contact_id>/delete", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def delete_contact(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    form = ConfirmForm()
+    org_id = contact.organization_id
+    if form.validate_on_submit():
+        name = contact.name
+        services.delete_contact(contact)
+        flash(f"担当者「{name}」さんを削除しました。", "success")
+        return redirect(url_for("members.show", org_id=org_id))
+    return render_template("members/delete_contact.html", contact=contact, form=form)

@@ -1,5 +1,72 @@
+"""The network page: record, desk, coverage matrix."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from portal.accounts.models import Role
+from portal.security.policy import allow
+from portal.timeutil import today_jst
+from tenants.context import current_municipality
+from tenants.forms import form_data, show_errors
+from tenants.members.services import ValidationError
+from tenants.navigation import nav_item
+from tenants.network import services
+from tenants.network.forms import DeskForm, NetworkForm
 
 bp = Blueprint("network", __name__, url_prefix="/m/<code>")
+nav_item("network", "ネットワーク", "network.show", (Role.DESK, Role.ADMIN), order=10)
+
+MANAGERS = (Role.DESK, Role.ADMIN)
+
+
+@bp.get("/network")
+@allow(*MANAGERS, tenant=True)
+def show():
+    today = today_jst()
+    return render_template(
+        "network/show.html",
+        municipality=current_municipality,
+        network=services.get_network(),
+        desk=services.get_desk(),
+        coverage=services.coverage(today),
+        summary=services.member_summary(today),
+    )
+
+
+@bp.route("/network/edit", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def edit():
+    network = services.get_network()
+    form = NetworkForm(obj=network)
+    if not network and not form.is_submitted():
+        form.name.data = f"{current_municipality.name}子育て支援ネットワーク"
+    if form.validate_on_submit():
+        try:
+            services.save_network(form_data(form))
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            flash("ネットワークの情報を保存しました。", "success")
+            return redirect(url_for("network.show"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("network/edit.html", form=form, network=network), status
+
+
+@bp.route("/network/desk", methods=["GET", "POST"])
+@allow(*MANAGERS, tenant=True)
+def edit_desk():
+    desk = services.get_desk()
+    form = DeskForm(obj=desk)
+    if not desk and not form.is_submitted():
+        form.name.data = f"{current_municipality.name}子育て総合支援窓口"
+    if form.validate_on_submit():
+        try:
+            services.save_desk(form_data(form))
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            flash("総合支援窓口の情報を保存しました。", "success")
+            return redirect(url_for("network.show"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("network/desk.html", form=form), status

@@ -1,0 +1,183 @@
+"""The network record, the desk and the coverage of member categories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, exists, func, select
+
+from portal.extensions import db
+from portal.japanese import InputError, clean, normalize_phone, normalize_postal_code
+from tenants.audit import services as audit
+from tenants.members.freshness import last_april_first, stale_before
+from tenants.members.models import Contact, MemberOrganization, MemberStatus
+from tenants.members.services import ValidationError
+from tenants.network.categories import CATEGORIES, CORE, RELATED, Category
+from tenants.network.models import Desk, Network, NetworkFormation
+
+NETWORK_FIELDS = ("name", "established_on", "formation", "existing_council", "activity_summary")
+DESK_FIELDS = ("name", "postal_code", "address", "phone", "opening_hours", "staff")
+
+
+def get_network() -> Network | None:
+    return db.session.scalar(select(Network))
+
+
+def get_desk() -> Desk | None:
+    return db.session.scalar(select(Desk))
+
+
+def _validated_network(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values = {
+        "name": clean(data.get("name")),
+        "established_on": data.get("established_on"),
+        "formation": data.get("formation") or NetworkFormation.NEW.value,
+        "existing_council": clean(data.get("existing_council")),
+        "activity_summary": (data.get("activity_summary") or "").strip(),
+    }
+    if not values["name"]:
+        errors["name"] = "ネットワークの名称を入力してください。"
+    if values["formation"] not in {f.value for f in NetworkFormation}:
+        errors["formation"] = "設置の方法を選んでください。"
+    if values["formation"] == NetworkFormation.EXISTING_COUNCIL and not values["existing_council"]:
+        errors["existing_council"] = "活用した協議会等の名称を入力してください（例: 要保護児童対策地域協議会）。"
+    if values["formation"] != NetworkFormation.EXISTING_COUNCIL:
+        values["existing_council"] = ""
+    if values["established_on"] and values["established_on"] > date.today():
+        errors["established_on"] = "設置日に未来の日付は入力できません。"
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def save_network(data: dict[str, Any]) -> Network:
+    values = _validated_network(data)
+    network = get_network()
+    if network is None:
+        network = Network(**values)
+        db.session.add(network)
+        db.session.flush()
+        audit.record("create", "network", network, audit.snapshot(network, NETWORK_FIELDS))
+        return network
+    before = audit.snapshot(network, NETWORK_FIELDS)
+    for k, v in values.items():
+        setattr(network, k, v)
+    changes = audit.diff(before, audit.snapshot(network, NETWORK_FIELDS))
+    if changes:
+        db.session.flush()
+        audit.record("update", "network", network, changes)
+    return network
+
+
+def save_desk(data: dict[str, Any]) -> Desk:
+    errors: dict[str, str] = {}
+    values = {k: clean(data.get(k)) for k in ("name", "address", "opening_hours")}
+    values["staff"] = (data.get("staff") or "").strip()
+    if not values["name"]:
+        errors["name"] = "窓口の名称を入力してください。"
+    for key, normalise in (("postal_code", normalize_postal_code), ("phone", normalize_phone)):
+        try:
+            values[key] = normalise(data.get(key))
+        except InputError as e:
+            errors[key] = str(e)
+    if errors:
+        raise ValidationError(errors)
+    desk = get_desk()
+    if desk is None:
+        desk = Desk(**values)
+        db.session.add(desk)
+        db.session.flush()
+        audit.record("create", "desk", desk, audit.snapshot(desk, DESK_FIELDS))
+        return desk
+    before = audit.snapshot(desk, DESK_FIELDS)
+    for k, v in values.items():
+        setattr(desk, k, v)
+    changes = audit.diff(before, audit.snapshot(desk, DESK_FIELDS))
+    if changes:
+        db.session.flush()
+        audit.record("update", "desk", desk, changes)
+    return desk
+
+
+@dataclass(frozen=True)
+class CoverageCell:
+    category: Category
+    members: int  # active member organisations of this category
+    covered: int  # ... of which have a contact confirmed within 12 months
+
+    @property
+    def state(self) -> str:
+        if self.covered:
+            return "present"
+        return "weak" if self.members else "missing"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    core: list[CoverageCell]
+    related: list[CoverageCell]
+    others: list[CoverageCell]  # other categories that have members
+
+    @property
+    def missing(self) -> list[CoverageCell]:
+        return [c for c in self.core + self.related if c.state != "present"]
+
+    @property
+    def present_count(self) -> int:
+        return sum(c.state == "present" for c in self.core + self.related)
+
+    @property
+    def required_count(self) -> int:
+        return len(self.core) + len(self.related)
+
+
+def coverage(today: date) -> Coverage:
+    """Which categories are present: an active member with a current contact. One query."""
+    has_current_contact = exists().where(
+        Contact.organization_id == MemberOrganization.id,
+        Contact.last_confirmed_on > stale_before(today),
+    )
+    rows = db.session.execute(
+        select(
+            MemberOrganization.category,
+            func.count(MemberOrganization.id),
+            func.sum(case((has_current_contact, 1), else_=0)),
+        )
+        .where(MemberOrganization.status == MemberStatus.ACTIVE.value)
+        .group_by(MemberOrganization.category)
+    ).all()
+    counts = {category: (members, int(covered or 0)) for category, members, covered in rows}
+    cells = [CoverageCell(c, *counts.get(c.code, (0, 0))) for c in CATEGORIES]
+    return Coverage(
+        core=[c for c in cells if c.category.group == CORE],
+        related=[c for c in cells if c.category.group == RELATED],
+        others=[c for c in cells if not c.category.in_coverage and c.members],
+    )
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    by_status: dict[str, int]
+    contacts_total: int
+    contacts_stale: int
+    contacts_due: int
+
+
+def member_summary(today: date) -> MemberSummary:
+    by_status = dict(
+        db.session.execute(
+            select(MemberOrganization.status, func.count(MemberOrganization.id)).group_by(MemberOrganization.status)
+        ).all()
+    )
+    stale_line, april = stale_before(today), last_april_first(today)
+    total, stale, due = db.session.execute(
+        select(
+            func.count(Contact.id),
+            func.sum(case(((Contact.last_confirmed_on.is_(None)) | (Contact.last_confirmed_on <= stale_line), 1), else_=0)),
+            func.sum(case(((Contact.last_confirmed_on > stale_line) & (Contact.last_confirmed_on < april), 1), else_=0)),
+        )
+    ).one()
+    return MemberSummary(by_status, total or 0, int(stale or 0), int(due or 0))

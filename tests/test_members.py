@@ -1,0 +1,238 @@
+"""構成員 and 担当者: services, pages, bad input, audit, isolation, query counts."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role
+from portal.extensions import db
+from tenants.audit.models import AuditEntry
+from tenants.members import services
+from tenants.members.freshness import Freshness, freshness
+from tenants.members.models import Contact, MemberOrganization
+from tenants.scoping import EVERYTHING, Scope, scoped, set_scope
+from tests import factories as f
+from tests.conftest import arranged, count_queries, csrf_token, login
+
+
+@pytest.fixture
+def niiza(app):
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        other = f.municipality(f.KAWAGOE)
+        org = f.organization(m, "新座市保健センター", "hoken_center", name_kana="にいざしほけんせんたー",
+                             phone="048-477-1111")
+        f.contact(org, "見本 花子", name_kana="みほん はなこ", phone="048-999-0001", email="hanako@example.jp")
+        other_org = f.organization(other, "川越市保健センター", "hoken_center")
+        other_contact = f.contact(other_org, "例示 太郎")
+        return {
+            "desk": f.user(Role.DESK, m).email,
+            "other_desk": f.user(Role.DESK, other).email,
+            "prefecture": f.user(Role.PREFECTURE).email,
+            "org_id": org.id,
+            "other_org_id": other_org.id,
+            "other_contact_id": other_contact.id,
+        }
+
+
+def _counts(app):
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        return (
+            db.session.scalar(select(func.count(MemberOrganization.id))),
+            db.session.scalar(select(func.count(Contact.id))),
+            db.session.scalar(select(func.count(AuditEntry.id))),
+        )
+
+
+def _post(client, path, data):
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+
+
+def test_desk_adds_an_organisation_and_its_contact(app, client, niiza):
+    login(client, niiza["desk"])
+    response = _post(client, "/m/112305/members/new", {
+        "name": "ＮＰＯ法人 子育てひだまり", "name_kana": "コソダテヒダマリ", "category": "npo", "status": "active",
+        "consultation_tags": ["育児不安", "仲間づくり"], "phone": "０４８－４７７－１１１２", "postal_code": "3528623",
+    })
+    assert response.status_code == 302
+    org_path = response.headers["Location"].rsplit("/contacts/new", 1)[0]
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        org = db.session.scalar(select(MemberOrganization).where(MemberOrganization.category == "npo"))
+        assert org.name == "NPO法人 子育てひだまり"  # NFKC: full-width letters made ordinary
+        assert org.name_kana == "こそだてひだまり"
+        assert org.phone == "048-477-1112" and org.postal_code == "352-8623"
+        assert org.consultation_tags == ["育児不安", "仲間づくり"]
+    response = _post(client, f"{org_path}/contacts/new", {"name": "架空 美咲", "phone": "048-999-0002",
+                                                          "last_confirmed_on": "2026-11-01"})
+    assert response.status_code == 302
+    html = client.get(org_path).get_data(as_text=True)
+    assert "架空 美咲" in html and "主担当" in html  # the first contact becomes primary
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("phone", "123", "電話番号「123」は正しい番号ではありません"),
+        ("email", "not-an-email", "メールアドレス「not-an-email」の形式が正しくありません"),
+        ("postal_code", "35286", "郵便番号「35286」は7桁の数字で入力してください"),
+        ("name", "", "入力してください"),
+        ("name", "新座市　保健センター", "「新座市保健センター」は既に構成員として登録されています"),
+        ("website", "javascript:alert(1)", "http:// または https:// で始まるURL"),
+        ("name_kana", "漢字", "ひらがなかカタカナで入力してください"),
+        ("category", "unknown", "Not a valid choice"),
+    ],
+)
+def test_bad_organisation_input_is_explained_and_nothing_changes(app, client, niiza, field, value, message):
+    login(client, niiza["desk"])
+    before = _counts(app)
+    data = {"name": "新しい団体", "category": "npo", "status": "active", field: value}
+    response = _post(client, "/m/112305/members/new", data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    if field != "category":
+        assert message in html
+    assert "入力内容に誤りがあります" in html
+    assert _counts(app) == before
+
+
+def test_editing_records_before_and_after_in_the_audit_trail(app, client, niiza):
+    login(client, niiza["desk"])
+    path = f"/m/112305/members/{niiza['org_id']}/edit"
+    response = _post(client, path, {"name": "新座市保健センター", "category": "hoken_center", "status": "active",
+                                    "phone": "048-477-9999", "name_kana": "にいざしほけんせんたー"})
+    assert response.status_code == 302
+    html = client.get("/m/112305/audit").get_data(as_text=True)
+    assert "048-477-1111 → 048-477-9999" in html
+    assert "新座市保健センター" in html
+
+
+def test_editing_a_contact_with_a_bad_phone_changes_nothing(app, client, niiza):
+    login(client, niiza["desk"])
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        contact_id = db.session.scalar(select(Contact.id).where(Contact.name == "見本 花子"))
+    before = _counts(app)
+    response = _post(client, f"/m/112305/contacts/{contact_id}/edit", {"name": "見本 花子", "phone": "0000"})
+    assert response.status_code == 400
+    assert "電話番号「0000」" in response.get_data(as_text=True)
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        assert db.session.get(Contact, contact_id).phone == "048-999-0001"
+    assert _counts(app) == before
+
+
+def test_only_one_primary_contact_per_organisation(app, niiza):
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        org = db.session.get(MemberOrganization, niiza["org_id"])
+        with scoped(db.session, Scope(municipality_id=org.municipality_id)):
+            second = services.create_contact(org, {"name": "例示 由美", "is_primary": True})
+            assert [c.name for c in org.contacts if c.is_primary] == ["例示 由美"]
+            services.delete_contact(second)
+            assert [c.name for c in org.contacts if c.is_primary] == ["見本 花子"]
+        db.session.rollback()
+
+
+def test_delete_organisation_is_audited_with_its_contacts(app, client, niiza):
+    login(client, niiza["desk"])
+    path = f"/m/112305/members/{niiza['org_id']}/delete"
+    assert "削除しますか" in client.get(path).get_data(as_text=True)
+    assert _post(client, path, {}).status_code == 302
+    orgs, contacts, _ = _counts(app)
+    assert (orgs, contacts) == (1, 1)  # only 川越's remain
+    html = client.get("/m/112305/audit?entity=organization").get_data(as_text=True)
+    assert "削除" in html and "見本 花子" in html
+
+
+def test_another_municipalitys_organisation_and_contact_are_404(app, client, niiza):
+    login(client, niiza["desk"])
+    for path in [
+        f"/m/112305/members/{niiza['other_org_id']}",
+        f"/m/112305/members/{niiza['other_org_id']}/edit",
+        f"/m/112305/members/{niiza['other_org_id']}/delete",
+        f"/m/112305/members/{niiza['other_org_id']}/contacts/new",
+        f"/m/112305/contacts/{niiza['other_contact_id']}/edit",
+        f"/m/112305/contacts/{niiza['other_contact_id']}/delete",
+    ]:
+        assert client.get(path).status_code == 404, path
+    token = csrf_token(client, "/m/112305/members")
+    for path in [f"/m/112305/contacts/{niiza['other_contact_id']}/confirm",
+                 f"/m/112305/members/{niiza['other_org_id']}/delete"]:
+        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+    assert _counts(app)[:2] == (2, 2)
+    assert "川越市保健センター" not in client.get("/m/112305/members").get_data(as_text=True)
+
+
+def test_prefecture_officials_never_see_contacts(client, niiza):
+    login(client, niiza["prefecture"])
+    for path in ["/m/112305/members", f"/m/112305/members/{niiza['org_id']}", "/m/112305/network", "/m/112305/audit"]:
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "見本 花子" not in response.get_data(as_text=True)
+
+
+def test_member_list_filters_by_kana_insensitive_text_category_and_status(client, niiza):
+    login(client, niiza["desk"])
+    for q in ["ﾎｹﾝ", "ほけん", "みほん", "ハナコ"]:
+        assert "新座市保健センター" in client.get(f"/m/112305/members?q={q}").get_data(as_text=True), q
+    html = client.get("/m/112305/members?category=npo").get_data(as_text=True)
+    assert "新座市保健センター" not in html and "条件に合う構成員はいません" in html
+    assert "新座市保健センター" not in client.get("/m/112305/members?status=left").get_data(as_text=True)
+
+
+def test_member_list_uses_a_constant_number_of_queries(app, client, niiza):
+    login(client, niiza["desk"])
+    client.get("/m/112305/members")
+    with count_queries(app) as few:
+        assert client.get("/m/112305/members").status_code == 200
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        for i in range(30):
+            org = f.organization(m, f"見本保育園{i}", "hoikusho")
+            f.contact(org, f"担当 {i}")
+            f.contact(org, f"副担当 {i}")
+    with count_queries(app) as many:
+        html = client.get("/m/112305/members").get_data(as_text=True)
+    assert "見本保育園29" in html
+    assert len(many) == len(few), (few, many)
+
+
+@pytest.mark.parametrize(
+    "confirmed,today,expected",
+    [
+        (date(2026, 4, 1), date(2026, 11, 24), Freshness.CURRENT),
+        (date(2026, 3, 31), date(2026, 3, 31), Freshness.CURRENT),
+        (date(2026, 3, 31), date(2026, 4, 1), Freshness.DUE),
+        (date(2025, 11, 25), date(2026, 11, 24), Freshness.DUE),
+        (date(2025, 11, 24), date(2026, 11, 24), Freshness.STALE),
+        (None, date(2026, 11, 24), Freshness.STALE),
+        (date(2023, 2, 28), date(2024, 2, 29), Freshness.STALE),
+    ],
+)
+def test_freshness_12_months_and_1_april(confirmed, today, expected):
+    assert freshness(confirmed, today) == expected
+
+
+def test_unticking_the_only_primary_keeps_someone_to_call(app, niiza):
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        org = db.session.get(MemberOrganization, niiza["org_id"])
+        with scoped(db.session, Scope(municipality_id=org.municipality_id)):
+            only = org.contacts[0]
+            services.update_contact(only, {"is_primary": False})
+            assert only.is_primary is True
+            second = services.create_contact(org, {"name": "例示 由美"})
+            assert second.is_primary is False
+            services.update_contact(only, {"is_primary": False})
+            assert [c.name for c in org.contacts if c.is_primary] == ["例示 由美"]
+        db.session.rollback()
+
+
+def test_contact_names_longer_than_the_column_are_refused(app, client, niiza):
+    login(client, niiza["desk"])
+    response = _post(client, f"/m/112305/members/{niiza['org_id']}/contacts/new", {"name": "あ" * 101})
+    assert response.status_code == 400
+    assert "100文字以内で入力してください" in response.get_data(as_text=True)
