@@ -18,6 +18,16 @@ class ConfigError(RuntimeError):
     pass
 
 
+def _flag(value: str, name: str) -> bool:
+    """An on/off environment variable; anything unclear is refused rather than guessed."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
 def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ
     overrides = dict(overrides or {})
@@ -49,6 +59,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Roster imports (CSV/XLSX): size and row limits.
+        "IMPORT_MAX_BYTES": int(env.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024)),
+        "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", 2000)),
         # Login throttling: failures allowed per window, per account and per address.
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
@@ -59,6 +72,20 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "ARGON2_TIME_COST": int(env.get("ARGON2_TIME_COST", 3)),
         "ARGON2_MEMORY_COST": int(env.get("ARGON2_MEMORY_COST", 64 * 1024)),
         "ARGON2_PARALLELISM": int(env.get("ARGON2_PARALLELISM", 4)),
+        # E-mail (portal/mail): the outbox worker delivers over SMTP. No host =
+        # no delivery; messages stay in the outbox (visible at /admin/outbox).
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", 587)),
+        "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS", "true"), "SMTP_STARTTLS"),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_FROM": env.get("SMTP_FROM", "kosodate-net <no-reply@kosodate-net.local>"),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 10)),
+        "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", 60)),
+        "MAIL_RETRY_MAX_SECONDS": int(env.get("MAIL_RETRY_MAX_SECONDS", 6 * 60 * 60)),
+        "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", 8)),
+        "MAIL_LEASE_SECONDS": int(env.get("MAIL_LEASE_SECONDS", 300)),
+        "MAIL_MESSAGE_ID_DOMAIN": env.get("MAIL_MESSAGE_ID_DOMAIN", "kosodate-net.local"),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # Always use psycopg 3, whatever driver the URL names.

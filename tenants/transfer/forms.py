@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "名簿ファイル（CSV または Excel）",
+        validators=[FileRequired("ファイルを選んでください。")],
+        render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+
+
+class ApplyForm(FlaskForm):
+    """Only the CSRF token: the batch is in the URL."""
