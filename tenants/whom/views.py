@@ -1,5 +1,40 @@
+"""誰に連絡？ — the search page and its as-you-type results fragment."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from functools import partial
+
+from flask import Blueprint, Response, make_response, render_template, request
+
+from portal.accounts.models import Role
+from portal.security.policy import allow
+from portal.timeutil import today_jst
+from tenants.navigation import nav_item
+from tenants.whom import services
+from tenants.whom.highlight import highlight
 
 bp = Blueprint("whom", __name__, url_prefix="/m/<code>")
+nav_item("whom", "誰に連絡？", "whom.search", (Role.DESK, Role.ADMIN), order=30)
+
+
+def _render(template: str) -> Response:
+    results = services.search(request.args.get("q", ""), today_jst())
+    response = make_response(
+        render_template(template, results=results, mark=partial(highlight, terms=results.terms))
+    )
+    # Names, phone numbers and e-mail addresses: kept by no cache, not even the back/forward one.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/whom")
+@allow(Role.DESK, Role.ADMIN, tenant=True)
+def search():
+    return _render("whom/search.html")
+
+
+@bp.get("/whom/results")
+@allow(Role.DESK, Role.ADMIN, tenant=True)
+def results():
+    """The results alone (no layout), fetched by whom.js as the user types."""
+    return _render("whom/_results.html")
