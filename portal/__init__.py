@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 def register_models() -> None:
     # Importing the model modules registers their tables on the metadata.
     import portal.accounts.models  # noqa: F401
+    import portal.mail.models  # noqa: F401
     import tenants.audit.models  # noqa: F401
     import tenants.members.models  # noqa: F401
     import tenants.models  # noqa: F401
@@ -58,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
+    from portal.mail.views import bp as mail_admin_bp
     from tenants.audit.views import bp as audit_bp
     from tenants.home.views import bp as municipality_bp
     from tenants.members.views import bp as members_bp
@@ -71,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
         municipality_bp, network_bp, members_bp, whom_bp, transfer_bp, reconfirmation_bp, audit_bp,
     ):
         app.register_blueprint(bp)
+    app.register_blueprint(mail_admin_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -97,12 +100,16 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["wareki"] = wareki
     app.jinja_env.filters["datetime_jst"] = format_datetime_jst
     app.jinja_env.filters["fiscal_year"] = fiscal_year_label
-    app.context_processor(lambda: {"logout_form": LogoutForm(), "app_mode": app.config["KOSODATE_ENV"]})
+    # formdata=None: the header's logout form must not read the request body
+    # (it may be the too-large body an error page is answering).
+    app.context_processor(lambda: {"logout_form": LogoutForm(formdata=None), "app_mode": app.config["KOSODATE_ENV"]})
 
 
 def register_commands(app: Flask) -> None:
     from portal.cli import register_cli
+    from portal.mail.cli import register_cli as register_mail_cli
     from tenants.cli import register_cli as register_tenant_cli
 
     register_cli(app)
+    register_mail_cli(app)
     register_tenant_cli(app)

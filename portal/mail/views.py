@@ -1,0 +1,64 @@
+"""送信メール（管理）: the outbox, for the system administrator."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role
+from portal.extensions import db
+from portal.mail.models import STATUS_LABELS, STATUSES, OutboxMessage
+from portal.security.policy import allow
+
+bp = Blueprint("mail_admin", __name__, url_prefix="/admin/outbox")
+
+PAGE_SIZE = 50
+# Icon (shape, not only colour) + text, with the status classes of app.css.
+STATUS_STYLES = {"pending": "todo", "sending": "warn", "sent": "done", "failed": "stale"}
+
+
+@bp.get("")
+@allow(Role.ADMIN)
+def index():
+    status = request.args.get("status", "")
+    if status not in STATUSES:
+        status = ""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    by_status = dict(db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).tuples().all())
+    stmt = select(OutboxMessage)
+    if status:
+        stmt = stmt.where(OutboxMessage.status == status)
+    total = by_status.get(status, 0) if status else sum(by_status.values())
+    messages = db.session.scalars(
+        stmt.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "mail/outbox.html",
+        messages=messages,
+        status=status,
+        by_status=by_status,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        status_labels=STATUS_LABELS,
+        status_styles=STATUS_STYLES,
+        smtp_configured=bool(current_app.config["SMTP_HOST"]),
+    )
+
+
+@bp.get("/<int:message_id>")
+@allow(Role.ADMIN)
+def detail(message_id: int):
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "mail/message.html",
+        message=message,
+        # Bodies hold one-time links: readable here only in development.
+        show_body=current_app.config["KOSODATE_ENV"] == "development",
+        status_styles=STATUS_STYLES,
+        smtp_configured=bool(current_app.config["SMTP_HOST"]),
+    )
