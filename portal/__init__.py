@@ -51,6 +51,7 @@ def register_models() -> None:
     import tenants.models  # noqa: F401
     import tenants.network.models  # noqa: F401
     import tenants.reconfirmation.models  # noqa: F401
+    import tenants.registration.models  # noqa: F401
     import tenants.transfer.models  # noqa: F401
 
 

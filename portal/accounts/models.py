@@ -106,3 +106,25 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(45), index=True)
     attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class TokenPurpose(StrEnum):
+    INVITE = "invite"
+    RESET = "reset"
+
+
+class AccountToken(db.Model):
+    """A one-time link: only its SHA-256 is stored, so a database leak reveals no usable link."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user = db.relationship("User")

@@ -11,13 +11,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from portal.accounts.models import MUNICIPAL_ROLES, LoginFailure, Role, User
-from portal.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.accounts import invitations, tokens
+from portal.accounts.models import MUNICIPAL_ROLES, LoginFailure, Role, TokenPurpose, User, new_session_token
+from portal.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from portal.extensions import db
 from portal.timeutil import utcnow
-
-MIN_PASSWORD_LENGTH = 12
-
 
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is shown to the user."""
@@ -51,8 +49,10 @@ def create_user(
         raise AccountError(f"{role.label}には市町村の指定が必要です。")
     if role not in MUNICIPAL_ROLES and municipality_id is not None:
         raise AccountError(f"{role.label}は市町村に属しません。")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH and not is_demo:
-        raise AccountError(f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。")
+    if password is not None and not is_demo:
+        problems = password_problems(password, user_inputs=(email, display_name))
+        if problems:
+            raise AccountError(problems[0])
     user = User(
         email=email,
         role=role.value,
@@ -114,3 +114,53 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     user.last_login_at = utcnow()
     db.session.flush()
     return LoginResult(user=user)
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password (policy checked) and sign out every other session."""
+    problems = password_problems(password, user_inputs=(user.email, user.display_name))
+    if problems:
+        raise AccountError(problems[0])
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def set_password_with_token(raw_token: str, purpose: TokenPurpose, password: str) -> User:
+    """Invitation or reset: check the policy first, so a refused password keeps the link usable."""
+    user = tokens.peek(raw_token, purpose).user
+    problems = password_problems(password, user_inputs=(user.email, user.display_name))
+    if problems:
+        raise AccountError(problems[0])
+    tokens.consume(raw_token, purpose)
+    set_password(user, password)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError("現在のパスワードが正しくありません。")
+    set_password(user, new)
+
+
+def request_password_reset(email: str, address: str) -> None:
+    """Send a reset link if the account exists; say nothing either way.
+
+    Requests count against the same per-address window as failed logins, so
+    the form cannot be used to flood someone's mailbox or probe for accounts.
+    """
+    email = normalize_email(email)
+    db.session.add(LoginFailure(email=f"password-reset:{email}", address=address))
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        db.session.flush()
+        return
+    recent = db.session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.email == f"password-reset:{email}", LoginFailure.attempted_at >= _window_start()
+        )
+    )
+    if recent <= 3:  # a few retries are fine; beyond that, stop mailing this person
+        invitations.send_password_reset(user)
+    db.session.flush()

@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import services
-from portal.accounts.forms import LoginForm, LogoutForm
-from portal.accounts.models import Role, User
+from portal.accounts import services, tokens
+from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, LogoutForm, NewPasswordForm
+from portal.accounts.models import Role, TokenPurpose, User
 from portal.extensions import db, login_manager
 from portal.security.policy import allow, public
 
@@ -81,3 +81,73 @@ def logout():
         session.clear()
         flash("ログアウトしました。", "info")
     return redirect(url_for("accounts.login"))
+
+
+def _token_page(token: str, purpose: TokenPurpose, title: str, done_message: str):
+    """Invitation and reset links: set a password, then log in."""
+    try:
+        tokens.peek(token, purpose)
+    except tokens.TokenError as e:
+        return render_template("accounts/token_invalid.html", title=title, message=str(e)), 410
+    form = NewPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.set_password_with_token(token, purpose, form.password.data)
+        except services.AccountError as e:
+            form.password.errors = [*form.password.errors, str(e)]
+            status = 400
+        except tokens.TokenError as e:
+            return render_template("accounts/token_invalid.html", title=title, message=str(e)), 410
+        else:
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            flash(done_message, "success")
+            return redirect(home_for(user))
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounts/set_password.html", form=form, title=title), status
+
+
+@bp.route("/account/setup/<token>", methods=["GET", "POST"])
+@public
+def setup_password(token: str):
+    return _token_page(token, TokenPurpose.INVITE, "パスワードの設定", "パスワードを設定しました。ようこそ。")
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    return _token_page(token, TokenPurpose.RESET, "パスワードの再設定", "新しいパスワードを設定しました。")
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if services.is_throttled(services.normalize_email(form.email.data), request.remote_addr or ""):
+            form.form_errors.append("短い時間に多くの手続きがありました。しばらく待ってからお試しください。")
+            return render_template("accounts/forgot.html", form=form), 429
+        services.request_password_reset(form.email.data, request.remote_addr or "")
+        return render_template("accounts/forgot_sent.html")
+    return render_template("accounts/forgot.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*Role)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user._get_current_object(), form.current.data, form.password.data)
+        except services.AccountError as e:
+            target = form.current if "現在の" in str(e) else form.password
+            target.errors = [*target.errors, str(e)]
+        else:
+            # The session token changed: sign this session in again, the others stay out.
+            login_user(current_user._get_current_object())
+            flash("パスワードを変更しました。ほかの端末ではログアウトされました。", "success")
+            return redirect(home_for(current_user))
+    return render_template("accounts/change_password.html", form=form), 400 if form.is_submitted() else 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -84,6 +84,8 @@ class Contact(TenantScoped, db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("organization_id", "name_key", name="uq_contacts_name_key"),
+        # Loading the contacts of a page of organisations, within the tenant.
+        Index("ix_contacts_municipality_id_organization_id", "municipality_id", "organization_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,3 +106,36 @@ class Contact(TenantScoped, db.Model):
 
     def __repr__(self) -> str:
         return f"<Contact {self.id} {self.name}>"
+
+
+class ChangeRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "承認待ち", "approved": "承認済み", "rejected": "却下"}[self.value]
+
+
+class OrganizationChangeRequest(TenantScoped, db.Model):
+    """A member's change to its name or category, held until the desk approves it."""
+
+    __tablename__ = "organization_change_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("member_organizations.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # {field: [current, proposed]} for name / category
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=ChangeRequestStatus.PENDING.value, index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    organization: Mapped[MemberOrganization] = relationship()
+    requested_by = relationship("User", foreign_keys=[requested_by_id])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -14,6 +14,13 @@ from tenants.scoping import TenantScoped
 
 class ReconfirmationRound(TenantScoped, db.Model):
     __tablename__ = "reconfirmation_rounds"
+    __table_args__ = (
+        # At most one open round per municipality, whatever races the app loses.
+        Index(
+            "uq_reconfirmation_rounds_open", "municipality_id", unique=True,
+            postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_on: Mapped[date] = mapped_column(Date)
