@@ -19,3 +19,28 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
 
 def form_data(form: FlaskForm) -> dict:
     return {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+
+
+_NOT_SAVED = object()
+
+
+def submit(form: FlaskForm, save):
+    """Validate ``form`` and hand its data to ``save``; the saved thing, or None.
+
+    None means "show the form again": WTForms or the service found problems,
+    which are now on the form's fields. The caller answers that with
+    ``form_status(form)`` so that the transaction rolls back.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = save(form_data(form))
+    except ValidationError as e:
+        show_errors(form, e)
+        return None
+    return _NOT_SAVED if result is None else result
+
+
+def form_status(form: FlaskForm) -> int:
+    """400 for a submitted form shown again with its problems, else 200."""
+    return 400 if form.is_submitted() else 200

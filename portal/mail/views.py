@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.pagination import paginate
 from portal.mail.models import STATUS_LABELS, STATUSES, OutboxMessage
 from portal.security.policy import allow
 
@@ -23,7 +24,6 @@ def index():
     status = request.args.get("status", "")
     if status not in STATUSES:
         status = ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     by_status = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).tuples().all())
@@ -31,17 +31,12 @@ def index():
     if status:
         stmt = stmt.where(OutboxMessage.status == status)
     total = by_status.get(status, 0) if status else sum(by_status.values())
-    messages = db.session.scalars(
-        stmt.order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    page = paginate(stmt.order_by(OutboxMessage.id.desc()), PAGE_SIZE, total=total)
     return render_template(
         "mail/outbox.html",
-        messages=messages,
+        page=page,
         status=status,
         by_status=by_status,
-        total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         status_labels=STATUS_LABELS,
         status_styles=STATUS_STYLES,
         smtp_configured=bool(current_app.config["SMTP_HOST"]),

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.japanese import fold
+from portal.pagination import paginate
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.context import current_municipality
-from tenants.forms import form_data, show_errors
+from tenants.forms import form_status, submit
 from tenants.members import services
 from tenants.members.forms import ConfirmForm, ContactForm, OrganizationForm
 from tenants.members.freshness import freshness
 from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization
-from tenants.members.services import ValidationError
 from tenants.navigation import nav_item
 from tenants.network.categories import CATEGORIES
 
@@ -48,7 +48,6 @@ def index():
     category = request.args.get("category", "")
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()[:100]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
 
     stmt = select(MemberOrganization)
     if category:
@@ -57,21 +56,17 @@ def index():
         stmt = stmt.where(MemberOrganization.status == status)
     for term in q.split():
         stmt = stmt.where(MemberOrganization.search_text.contains(fold(term), autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    # Two queries whatever the number of members: the page, then its contacts.
-    orgs = db.session.scalars(
-        stmt.options(selectinload(MemberOrganization.contacts))
-        .order_by(MemberOrganization.name_kana, MemberOrganization.name)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    # Three queries whatever the number of members: count, page, its contacts.
+    page = paginate(
+        stmt.options(selectinload(MemberOrganization.contacts)).order_by(
+            MemberOrganization.name_kana, MemberOrganization.name
+        ),
+        PAGE_SIZE,
+    )
     today = today_jst()
     return render_template(
         "members/index.html",
-        orgs=orgs,
-        total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         filters={"category": category, "status": status, "q": q},
         categories=CATEGORIES,
         statuses=STATUS_LABELS,
@@ -83,15 +78,10 @@ def index():
 @allow(*MANAGERS, tenant=True)
 def new():
     form = OrganizationForm()
-    if form.validate_on_submit():
-        try:
-            org = services.create_organization(form_data(form))
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash(f"「{org.name}」を構成員に追加しました。続けて担当者を登録してください。", "success")
-            return redirect(url_for("members.new_contact", org_id=org.id))
-    return render_template("members/org_form.html", form=form, org=None), 400 if form.is_submitted() else 200
+    if org := submit(form, services.create_organization):
+        flash(f"「{org.name}」を構成員に追加しました。続けて担当者を登録してください。", "success")
+        return redirect(url_for("members.new_contact", org_id=org.id))
+    return render_template("members/org_form.html", form=form, org=None), form_status(form)
 
 
 @bp.get("/members/<int:org_id>")
@@ -112,15 +102,10 @@ def show(org_id: int):
 def edit(org_id: int):
     org = _organization_or_404(org_id)
     form = OrganizationForm(obj=org)
-    if form.validate_on_submit():
-        try:
-            changes = services.update_organization(org, form_data(form))
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash("変更を保存しました。" if changes else "変更はありませんでした。", "success")
-            return redirect(url_for("members.show", org_id=org.id))
-    return render_template("members/org_form.html", form=form, org=org), 400 if form.is_submitted() else 200
+    if changes := submit(form, lambda data: services.update_organization(org, data) or "unchanged"):
+        flash("変更はありませんでした。" if changes == "unchanged" else "変更を保存しました。", "success")
+        return redirect(url_for("members.show", org_id=org.id))
+    return render_template("members/org_form.html", form=form, org=org), form_status(form)
 
 
 @bp.route("/members/<int:org_id>/delete", methods=["GET", "POST"])
@@ -144,15 +129,10 @@ def new_contact(org_id: int):
     if not form.is_submitted():
         form.last_confirmed_on.data = today_jst()
         form.is_primary.data = not org.contacts
-    if form.validate_on_submit():
-        try:
-            contact = services.create_contact(org, form_data(form))
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash(f"担当者「{contact.name}」さんを登録しました。", "success")
-            return redirect(url_for("members.show", org_id=org.id))
-    return render_template("members/contact_form.html", form=form, org=org, contact=None), 400 if form.is_submitted() else 200
+    if contact := submit(form, lambda data: services.create_contact(org, data)):
+        flash(f"担当者「{contact.name}」さんを登録しました。", "success")
+        return redirect(url_for("members.show", org_id=org.id))
+    return render_template("members/contact_form.html", form=form, org=org, contact=None), form_status(form)
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -160,17 +140,12 @@ def new_contact(org_id: int):
 def edit_contact(contact_id: int):
     contact = _contact_or_404(contact_id)
     form = ContactForm(obj=contact)
-    if form.validate_on_submit():
-        try:
-            changes = services.update_contact(contact, form_data(form))
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash("担当者の変更を保存しました。" if changes else "変更はありませんでした。", "success")
-            return redirect(url_for("members.show", org_id=contact.organization_id))
+    if changes := submit(form, lambda data: services.update_contact(contact, data) or "unchanged"):
+        flash("変更はありませんでした。" if changes == "unchanged" else "担当者の変更を保存しました。", "success")
+        return redirect(url_for("members.show", org_id=contact.organization_id))
     return render_template(
         "members/contact_form.html", form=form, org=contact.organization, contact=contact
-    ), 400 if form.is_submitted() else 200
+    ), form_status(form)
 
 
 @bp.post("/contacts/<int:contact_id>/confirm")

@@ -53,23 +53,26 @@ def _validated_network(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def save_network(data: dict[str, Any]) -> Network:
-    values = _validated_network(data)
-    network = get_network()
-    if network is None:
-        network = Network(**values)
-        db.session.add(network)
+def _save_single(existing, model: type, values: dict[str, Any], entity: str, fields: tuple[str, ...]):
+    """Create or update the municipality's one record of ``model``, audited."""
+    if existing is None:
+        obj = model(**values)
+        db.session.add(obj)
         db.session.flush()
-        audit.record("create", "network", network, audit.snapshot(network, NETWORK_FIELDS))
-        return network
-    before = audit.snapshot(network, NETWORK_FIELDS)
+        audit.record("create", entity, obj, audit.snapshot(obj, fields))
+        return obj
+    before = audit.snapshot(existing, fields)
     for k, v in values.items():
-        setattr(network, k, v)
-    changes = audit.diff(before, audit.snapshot(network, NETWORK_FIELDS))
+        setattr(existing, k, v)
+    changes = audit.diff(before, audit.snapshot(existing, fields))
     if changes:
         db.session.flush()
-        audit.record("update", "network", network, changes)
-    return network
+        audit.record("update", entity, existing, changes)
+    return existing
+
+
+def save_network(data: dict[str, Any]) -> Network:
+    return _save_single(get_network(), Network, _validated_network(data), "network", NETWORK_FIELDS)
 
 
 def save_desk(data: dict[str, Any]) -> Desk:
@@ -85,21 +88,7 @@ def save_desk(data: dict[str, Any]) -> Desk:
             errors[key] = str(e)
     if errors:
         raise ValidationError(errors)
-    desk = get_desk()
-    if desk is None:
-        desk = Desk(**values)
-        db.session.add(desk)
-        db.session.flush()
-        audit.record("create", "desk", desk, audit.snapshot(desk, DESK_FIELDS))
-        return desk
-    before = audit.snapshot(desk, DESK_FIELDS)
-    for k, v in values.items():
-        setattr(desk, k, v)
-    changes = audit.diff(before, audit.snapshot(desk, DESK_FIELDS))
-    if changes:
-        db.session.flush()
-        audit.record("update", "desk", desk, changes)
-    return desk
+    return _save_single(get_desk(), Desk, values, "desk", DESK_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from portal.accounts.models import Role
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.context import current_municipality
-from tenants.forms import form_data, show_errors
-from tenants.members.services import ValidationError
+from tenants.forms import form_status, submit
 from tenants.navigation import nav_item
 from tenants.network import services
 from tenants.network.forms import DeskForm, NetworkForm
@@ -41,16 +40,10 @@ def edit():
     form = NetworkForm(obj=network)
     if not network and not form.is_submitted():
         form.name.data = f"{current_municipality.name}子育て支援ネットワーク"
-    if form.validate_on_submit():
-        try:
-            services.save_network(form_data(form))
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash("ネットワークの情報を保存しました。", "success")
-            return redirect(url_for("network.show"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("network/edit.html", form=form, network=network), status
+    if submit(form, services.save_network):
+        flash("ネットワークの情報を保存しました。", "success")
+        return redirect(url_for("network.show"))
+    return render_template("network/edit.html", form=form, network=network), form_status(form)
 
 
 @bp.route("/network/desk", methods=["GET", "POST"])
@@ -60,13 +53,7 @@ def edit_desk():
     form = DeskForm(obj=desk)
     if not desk and not form.is_submitted():
         form.name.data = f"{current_municipality.name}子育て総合支援窓口"
-    if form.validate_on_submit():
-        try:
-            services.save_desk(form_data(form))
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash("総合支援窓口の情報を保存しました。", "success")
-            return redirect(url_for("network.show"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("network/desk.html", form=form), status
+    if submit(form, services.save_desk):
+        flash("総合支援窓口の情報を保存しました。", "success")
+        return redirect(url_for("network.show"))
+    return render_template("network/desk.html", form=form), form_status(form)
