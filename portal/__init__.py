@@ -64,17 +64,20 @@ def register_blueprints(app: Flask) -> None:
     from tenants.audit.views import bp as audit_bp
     from tenants.home.views import bp as municipality_bp
     from tenants.members.views import bp as members_bp
+    from tenants.myorg.views import bp as myorg_bp
     from tenants.network.views import bp as network_bp
     from tenants.reconfirmation.views import bp as reconfirmation_bp
+    from tenants.registration.views import bp as registration_bp
     from tenants.transfer.views import bp as transfer_bp
     from tenants.whom.views import bp as whom_bp
 
     for bp in (
         home_bp, accounts_bp, health_bp, dashboard_bp,
-        municipality_bp, network_bp, members_bp, whom_bp, transfer_bp, reconfirmation_bp, audit_bp,
+        municipality_bp, network_bp, members_bp, whom_bp, transfer_bp, reconfirmation_bp, audit_bp, myorg_bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(mail_admin_bp)
+    app.register_blueprint(registration_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -68,6 +68,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)),
+        # 登録制度: applications per sender address (IPv6: per /64) and per recipient in 24 h; per municipality in 1 h.
+        "REGISTRATION_MAX_PER_ADDRESS": int(env.get("REGISTRATION_MAX_PER_ADDRESS", 5)),
+        "REGISTRATION_MAX_PER_HOUR": int(env.get("REGISTRATION_MAX_PER_HOUR", 50)),
         # Number of proxies in front of the app whose X-Forwarded-For we trust.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         # argon2id parameters (RFC 9106 second recommended option by default).

@@ -120,3 +120,14 @@ def count_queries(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", _count)
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on loopback; the app is configured to deliver to it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    server.configure(app)
+    yield server
+    server.stop()

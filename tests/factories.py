@@ -81,3 +81,45 @@ def contact(org, name: str | None = None, *, confirmed=TODAY, **data):
         return members.create_contact(
             org, {"name": name or f"担当 {next(_seq)}号", "last_confirmed_on": confirmed, **data}
         )
+
+
+def registration(municipality_, org_name: str | None = None, **data):
+    """An application to join (登録申請), stored as the public form would store it."""
+    from portal.timeutil import utcnow
+    from tenants.registration.models import Registration
+
+    n = next(_seq)
+    values = {
+        "org_name": org_name or f"申請団体{n}",
+        "category": "npo",
+        "contact_name": f"申請 {n}号",
+        "contact_email": f"applicant{n}@example.jp",
+        "terms_accepted_at": utcnow(),
+        "applicant_address": "192.0.2.1",
+        **data,
+    }
+    r = Registration(municipality_id=municipality_.id, **values)
+    db.session.add(r)
+    db.session.flush()
+    return r
+
+
+def declaration(municipality_, status: str = "established", declared_on: date | None = None, note: str = ""):
+    """A network status declaration (未着手・準備中・設置済), as a desk would declare it."""
+    from tenants.rollout.models import NetworkStatusDeclaration
+
+    d = NetworkStatusDeclaration(municipality_id=municipality_.id, status=status,
+                                 declared_on=declared_on or date(2015, 4, 1), note=note)
+    db.session.add(d)
+    db.session.flush()
+    return d
+
+
+def activity(municipality_, held_on: date, title: str = "情報交換会", kind: str = "exchange", **data):
+    """A network activity (活動記録)."""
+    from tenants.activities.models import NetworkActivity
+
+    a = NetworkActivity(municipality_id=municipality_.id, held_on=held_on, title=title, kind=kind, **data)
+    db.session.add(a)
+    db.session.flush()
+    return a

@@ -1,0 +1,157 @@
+"""自分の団体 (member users) and 変更の承認 (the desk's queue of name/category changes)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.accounts.models import Role
+from portal.extensions import db
+from portal.security.policy import allow
+from portal.timeutil import today_jst
+from tenants.audit.views import ACTION_LABELS, ENTITY_LABELS
+from tenants.forms import form_data, show_errors
+from tenants.members.freshness import freshness
+from tenants.members.models import MemberOrganization, OrganizationChangeRequest
+from tenants.members.services import FIELD_LABELS, ValidationError
+from tenants.myorg import services
+from tenants.myorg.forms import DecisionForm, MyOrganizationForm, RejectForm
+from tenants.navigation import nav_item
+
+bp = Blueprint("myorg", __name__, url_prefix="/m/<code>")
+nav_item("myorg", "自分の団体", "myorg.show", (Role.MEMBER,), order=15)
+nav_item("change_requests", "変更の承認", "myorg.requests", (Role.DESK, Role.ADMIN), order=26)
+
+DESK = (Role.DESK, Role.ADMIN)
+
+HISTORY_FIELD_LABELS = {**FIELD_LABELS, "reason": "理由", "contacts": "担当者", "confirmed_on": "確認日"}
+
+
+def _my_organization() -> MemberOrganization:
+    """The logged-in member's organisation, under this municipality's scope; never from the URL."""
+    organization_id = current_user.member_organization_id
+    organization = db.session.get(MemberOrganization, organization_id) if organization_id else None
+    if organization is None:
+        abort(404)
+    return organization
+
+
+
+@bp.app_template_global("myorg_open_tasks")
+def open_tasks_global(organization: MemberOrganization):
+    """For the member's home page: the same list as on 自分の団体."""
+    return services.open_tasks(organization, today_jst())
+
+
+@bp.app_template_global("myorg_pending_request")
+def pending_request_global(organization: MemberOrganization):
+    """For the desk's organisation page: a notice when a change waits for approval."""
+    return services.pending_request_for(organization)
+
+
+# ---------------------------------------------------------------------------
+# Member users
+
+
+@bp.get("/my/organization")
+@allow(Role.MEMBER, tenant=True)
+def show():
+    org = _my_organization()
+    today = today_jst()
+    tasks = services.open_tasks(org, today)
+    return render_template(
+        "myorg/show.html",
+        org=org,
+        tasks=tasks,
+        actionable=[t for t in tasks if t.actionable],
+        requests=services.recent_requests_for(org),
+        entries=services.history(org),
+        freshness=lambda c: freshness(c.last_confirmed_on, today),
+        action_labels=ACTION_LABELS,
+        entity_labels=ENTITY_LABELS,
+        field_labels=HISTORY_FIELD_LABELS,
+    )
+
+
+@bp.route("/my/organization/edit", methods=["GET", "POST"])
+@allow(Role.MEMBER, tenant=True)
+def edit():
+    org = _my_organization()
+    form = MyOrganizationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            outcome = services.submit_changes(org, form_data(form), current_user)
+        except ValidationError as e:
+            show_errors(form, e)
+        else:
+            if outcome.applied:
+                flash("登録情報を更新しました。総合支援窓口にお知らせしました。", "success")
+            if outcome.request_changed:
+                flash(services.HELD_NOTICE, "info")
+            if not outcome.changed:
+                flash("変更はありませんでした。", "info")
+            return redirect(url_for("myorg.show"))
+    return render_template(
+        "myorg/edit.html", form=form, org=org,
+        pending=services.pending_request_for(org), field_labels=FIELD_LABELS,
+    ), 422 if form.is_submitted() else 200
+
+
+# ---------------------------------------------------------------------------
+# The desk
+
+
+def _render_requests(error: str | None = None, status: int = 200, reject_forms: dict | None = None):
+    pending = services.pending_requests()
+    # One reject form per request; the one just refused keeps its input and messages.
+    forms = {r.id: RejectForm(formdata=None) for r in pending}
+    forms.update(reject_forms or {})
+    return render_template(
+        "myorg/requests.html",
+        pending=pending,
+        decided=services.decided_requests(),
+        reject_forms=forms,
+        decision_form=DecisionForm(formdata=None),
+        error=error,
+        field_labels=FIELD_LABELS,
+    ), status
+
+
+@bp.get("/change-requests")
+@allow(*DESK, tenant=True)
+def requests():
+    return _render_requests()
+
+
+@bp.post("/change-requests/<int:request_id>/approve")
+@allow(*DESK, tenant=True)
+def approve(request_id: int):
+    change_request = db.get_or_404(OrganizationChangeRequest, request_id)
+    name = change_request.organization.name
+    try:
+        services.approve(change_request, current_user)
+    except ValidationError as e:
+        message = "承認できませんでした。" + " ".join(e.errors.values())
+        return _render_requests(error=message, status=409)
+    except services.ChangeRequestError as e:
+        return _render_requests(error=e.message, status=409)
+    flash(f"「{name}」の変更を承認し、登録情報に反映しました。", "success")
+    return redirect(url_for("myorg.requests"))
+
+
+@bp.post("/change-requests/<int:request_id>/reject")
+@allow(*DESK, tenant=True)
+def reject(request_id: int):
+    change_request = db.get_or_404(OrganizationChangeRequest, request_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _render_requests(status=422, reject_forms={change_request.id: form})
+    try:
+        services.reject(change_request, form.reason.data, current_user)
+    except ValidationError as e:
+        show_errors(form, e)
+        return _render_requests(status=422, reject_forms={change_request.id: form})
+    except services.ChangeRequestError as e:
+        return _render_requests(error=e.message, status=409)
+    flash(f"「{change_request.organization.name}」の変更申請を却下しました。", "success")
+    return redirect(url_for("myorg.requests"))
