@@ -47,6 +47,7 @@ def register_models() -> None:
     import portal.accounts.models  # noqa: F401
     import portal.mail.models  # noqa: F401
     import tenants.audit.models  # noqa: F401
+    import tenants.handovers.models  # noqa: F401
     import tenants.members.models  # noqa: F401
     import tenants.models  # noqa: F401
     import tenants.network.models  # noqa: F401
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.home import bp as home_bp
     from portal.mail.views import bp as mail_admin_bp
     from tenants.audit.views import bp as audit_bp
+    from tenants.handovers.views import bp as handovers_bp
     from tenants.home.views import bp as municipality_bp
     from tenants.members.views import bp as members_bp
     from tenants.myorg.views import bp as myorg_bp
@@ -78,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(mail_admin_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(handovers_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -112,8 +115,10 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from portal.cli import register_cli
     from portal.mail.cli import register_cli as register_mail_cli
+    from tenants.handovers.cli import register_cli as register_handovers_cli
     from tenants.cli import register_cli as register_tenant_cli
 
     register_cli(app)
     register_mail_cli(app)
     register_tenant_cli(app)
+    register_handovers_cli(app)

@@ -91,6 +91,8 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", 8)),
         "MAIL_LEASE_SECONDS": int(env.get("MAIL_LEASE_SECONDS", 300)),
         "MAIL_MESSAGE_ID_DOMAIN": env.get("MAIL_MESSAGE_ID_DOMAIN", "kosodate-net.local"),
+        # 相談の引継ぎ: closed consultations' free text is erased after this many years (handovers purge).
+        "HANDOVER_RETENTION_YEARS": int(env.get("HANDOVER_RETENTION_YEARS", 5)),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # Always use psycopg 3, whatever driver the URL names.

@@ -7,18 +7,23 @@ Loading twice changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.timeutil import today_jst
+from portal.timeutil import today_jst, utcnow
 from tenants import municipalities
 from tenants.models import Municipality
 from tenants.members import services as members
+from tenants.activities.models import NetworkActivity
+from tenants.handovers import daily
+from tenants.handovers.deadlines import response_due
+from tenants.handovers.models import Consultation, Handover
 from tenants.network.models import Desk, Network, NetworkFormation
+from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tenants.scoping import Scope, scoped
 
 DEMO_PASSWORD = "demo-password"
@@ -118,6 +123,100 @@ def _load_members(municipality: Municipality, today: date) -> None:
             )
 
 
+# Declared network status (県ダッシュボード): the two networks of the source document
+# are 設置済 since they were set up; a few others are 準備中 (days before today).
+DEMO_NOTE = "デモデータ（架空の申告）"
+ESTABLISHED = {SAITAMA: date(2009, 4, 1), NIIZA: date(2009, 7, 1)}
+PREPARING = {
+    "112011": (200, "要保護児童対策地域協議会を母体に準備会を開催（デモ）"),  # 川越市
+    "112275": (120, "子育て支援センターと保健センターで準備会（デモ）"),  # 朝霞市
+    "112283": (60, "構成員の候補に打診中（デモ）"),  # 志木市
+    "112071": (30, "庁内で検討を開始（デモ）"),  # 秩父市
+}
+# Activities in the last 12 months: (days ago, kind, title, participants)
+ACTIVITIES = {
+    SAITAMA: [(150, "exchange", "全体会議（意見・情報交換）", 24), (40, "other", "さいたま子育てWEBの更新会議", 8)],
+    NIIZA: [(210, "exchange", "情報交換会", 18), (90, "study", "学習会「発達が気になる子への関わり」", 31),
+            (20, "guidebook", "子育てガイドブック編集会議", 9)],
+}
+
+
+def _load_rollout(today: date) -> None:
+    codes = [*ESTABLISHED, *PREPARING]
+    by_code = {m.code: m for m in db.session.scalars(select(Municipality).where(Municipality.code.in_(codes)))}
+    with scoped(db.session, Scope(everything=True)):
+        declared = set(db.session.scalars(select(NetworkStatusDeclaration.municipality_id)))
+        for code, on in ESTABLISHED.items():
+            m = by_code[code]
+            if m.id not in declared:
+                db.session.add(NetworkStatusDeclaration(municipality_id=m.id, status="established", declared_on=on,
+                                                        note=DEMO_NOTE))
+        for code, (days, note) in PREPARING.items():
+            m = by_code[code]
+            if m.id not in declared:
+                db.session.add(NetworkStatusDeclaration(municipality_id=m.id, status="preparing",
+                                                        declared_on=today - timedelta(days=days), note=note))
+        niiza = by_code[NIIZA]
+        if db.session.scalar(select(TownCertification).where(TownCertification.municipality_id == niiza.id)) is None:
+            db.session.add(TownCertification(municipality_id=niiza.id, one_stop_desk=True, support_hubs=True,
+                                             network=True, certified_on=date(2012, 3, 1), note=DEMO_NOTE))
+        for code, items in ACTIVITIES.items():
+            m = by_code[code]
+            if db.session.scalar(select(NetworkActivity.id).where(NetworkActivity.municipality_id == m.id).limit(1)):
+                continue
+            for days, kind, title, participants in items:
+                db.session.add(NetworkActivity(municipality_id=m.id, kind=kind, held_on=today - timedelta(days=days),
+                                               title=title, participants=participants, note="デモデータ"))
+
+
+DEMO_SUMMARY = "（デモ）架空の相談です。"
+# 新座市's handovers, relative to now: (hours ago it arrived, category, urgency, steps).
+# Each step: (recipient name or None for the desk, outcome: sent/declined/accepted/resolved, hours to answer).
+HANDOVERS = [
+    (3, "development", "normal", [("新座市保健センター", "sent", None)]),
+    (30 * 24, "anxiety", "normal", [("新座市保健センター", "declined", 2),
+                                    ("NPO法人 子育てひだまり（見本）", "resolved", 1)]),
+    (5 * 24, "daycare", "urgent", [("新座市保育園連絡会", "accepted", 1)]),
+]
+
+
+def _load_handovers(municipality: Municipality, desk_user_id: int) -> None:
+    """A few fictional handovers, so the inboxes and the figures have something to show."""
+    with scoped(db.session, Scope(municipality_id=municipality.id)):
+        if db.session.scalar(select(Consultation.id).limit(1)) is not None:
+            return
+        now = utcnow()
+        for n, (hours_ago, category, urgency, steps) in enumerate(HANDOVERS, start=1):
+            at = now - timedelta(hours=hours_ago)
+            c = Consultation(case_reference=f"デモ-{n:03d}", category=category, urgency=urgency, age_band="age1_2",
+                             summary=DEMO_SUMMARY, contact_preference="（デモ）平日の午後に電話", consent="given",
+                             created_at=at, created_by_id=desk_user_id, hop_count=len(steps))
+            db.session.add(c)
+            db.session.flush()
+            for name, outcome, answer_hours in steps:
+                h = Handover(consultation_id=c.id, recipient_organization_id=members.find_organization_by_name(name).id, sent_at=at,
+                             sent_by_id=desk_user_id, response_due_at=response_due(at, urgency), status=outcome,
+                             message="（デモ）よろしくお願いします。")
+                if answer_hours is not None:
+                    answered = at + timedelta(hours=answer_hours)
+                    h.first_response_at, h.response_seconds = answered, answer_hours * 3600
+                    if outcome == "declined":
+                        h.declined_at, h.decline_reason = answered, "（デモ）担当外のため、ほかの機関をご検討ください。"
+                    else:
+                        h.accepted_at = answered
+                    if outcome == "resolved":
+                        h.resolved_at = answered + timedelta(days=3)
+                        h.outcome = "（デモ）サロンを紹介し、参加につながった。"
+                        c.status, c.closed_at, c.outcome = "resolved", h.resolved_at, h.outcome
+                    at = answered
+                db.session.add(h)
+                db.session.flush()
+                # The dashboard's per-day counts, as the services keep them.
+                daily.count_sent(h)
+                if h.first_response_at is not None:
+                    daily.count_first_response(h)
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     label: str
@@ -130,7 +229,9 @@ DEMO_USERS = (
     ("県の担当職員", "pref@example.jp", Role.PREFECTURE, None, "埼玉 県子（デモ）"),
     ("さいたま市 総合支援窓口", "desk.saitama@example.jp", Role.DESK, SAITAMA, "見沼 花子（デモ）"),
     ("新座市 総合支援窓口", "desk.niiza@example.jp", Role.DESK, NIIZA, "野火止 一郎（デモ）"),
+    ("新座市保健センター（構成員）", "hoken.niiza@example.jp", Role.MEMBER, NIIZA, "栗原 保子（デモ）"),
 )
+DEMO_MEMBER_ORGANIZATIONS = {"hoken.niiza@example.jp": "新座市保健センター"}
 
 
 def load_demo() -> list[DemoLogin]:
@@ -144,17 +245,24 @@ def load_demo() -> list[DemoLogin]:
         if db.session.scalar(select(Network).where(Network.municipality_id == m.id)) is None:
             db.session.add(Network(municipality_id=m.id, **values))
         _load_members(m, today_jst())
+    _load_rollout(today_jst())
     logins = []
     for label, email, role, code, name in DEMO_USERS:
         if accounts.find_user_by_email(email) is None:
+            org_id = None
+            if email in DEMO_MEMBER_ORGANIZATIONS:
+                with scoped(db.session, Scope(municipality_id=by_code[code].id)):
+                    org_id = members.find_organization_by_name(DEMO_MEMBER_ORGANIZATIONS[email]).id
             accounts.create_user(
                 email=email,
                 role=role,
                 password=DEMO_PASSWORD,
                 municipality_id=by_code[code].id if code else None,
+                member_organization_id=org_id,
                 display_name=name,
                 is_demo=True,
             )
         logins.append(DemoLogin(label, email, DEMO_PASSWORD))
     db.session.flush()
+    _load_handovers(by_code[NIIZA], accounts.find_user_by_email("desk.niiza@example.jp").id)
     return logins

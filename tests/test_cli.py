@@ -2,6 +2,8 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.extensions import db
+from tenants.handovers.models import Consultation, Handover, HandoverDay
+from tenants.members.models import MemberOrganization
 from tenants.models import Municipality
 from tenants.network.models import Network
 from tenants.scoping import EVERYTHING, set_scope
@@ -64,4 +66,15 @@ def test_demo_loads_saitama_with_two_networks_and_is_idempotent(runner, app):
         assert db.session.scalar(select(func.count(Municipality.id))) == 63
         names = set(db.session.scalars(select(Network.name)))
         assert names == {"さいたま市子育て支援ネットワーク全体会議", "新座市子育てネットワーク推進委員会"}
-        assert db.session.scalar(select(func.count(User.id)).where(User.is_demo)) == 4
+        assert db.session.scalar(select(func.count(User.id)).where(User.is_demo)) == 5
+        # The member login acts for 新座市保健センター, which has a handover waiting for it.
+        member = db.session.scalar(select(User).where(User.email == "hoken.niiza@example.jp"))
+        hoken = db.session.get(MemberOrganization, member.member_organization_id)
+        assert hoken.name == "新座市保健センター"
+        assert db.session.scalar(select(func.count(Consultation.id))) == 3  # loaded once, not twice
+        waiting = db.session.scalars(select(Handover).where(Handover.status == "sent")).all()
+        assert [h.recipient_organization_id for h in waiting] == [hoken.id]
+        assert sorted(db.session.scalars(select(Consultation.hop_count))) == [1, 1, 2]
+        # ... counted for the dashboard as the services would count them: 4 sent, 3 answered.
+        days = db.session.execute(select(func.sum(HandoverDay.sent), func.sum(HandoverDay.answered))).one()
+        assert tuple(days) == (4, 3)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.timeutil import wareki
 from portal.japanese import (
     InputError,
     clean,
@@ -26,7 +27,9 @@ from portal.japanese import (
 )
 from tenants.audit import services as audit
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.network.categories import BY_CODE, CONSULTATION_TAGS
+from tenants.network.categories import BY_CODE, CONSULTATION_TAGS, category_label
+
+MEMBER_STATUS_VALUES = frozenset(s.value for s in MemberStatus)
 
 ORG_FIELDS = (
     "name", "name_kana", "category", "postal_code", "address", "phone", "email", "website",
@@ -43,6 +46,20 @@ FIELD_LABELS = {
     "public_consent": "公開への同意", "title": "役職・部署", "reachable_hours": "連絡がつく時間帯",
     "is_primary": "主担当", "last_confirmed_on": "最終確認日",
 }
+
+
+def shown_value(field: str, value: Any) -> Any:
+    """A stored (or audited, JSON) value as people read it: names for codes, dates in 和暦."""
+    if field == "category" and isinstance(value, str):
+        return category_label(value)
+    if field == "status" and value in MEMBER_STATUS_VALUES:
+        return MemberStatus(value).label
+    if field.endswith("_on") and value:
+        try:
+            return wareki(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        except ValueError:
+            return value
+    return value
 
 
 
@@ -226,7 +243,31 @@ def update_organization(org: MemberOrganization, data: dict[str, Any]) -> dict[s
     return changes
 
 
+# Features whose records must outlive an organisation (e.g. handovers, kept for
+# the statistics) register a check: it returns a Japanese reason, or None.
+_DELETION_BLOCKERS: list[Callable[[MemberOrganization], str | None]] = []
+
+
+def blocks_deletion(check: Callable[[MemberOrganization], str | None]):
+    _DELETION_BLOCKERS.append(check)
+    return check
+
+
+def deletion_blockers(org: MemberOrganization) -> list[str]:
+    return [reason for check in _DELETION_BLOCKERS if (reason := check(org))]
+
+
+class OrganizationInUse(Exception):
+    """The organisation cannot be deleted; nothing was changed."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(" ".join(reasons))
+        self.reasons = reasons
+
+
 def delete_organization(org: MemberOrganization) -> None:
+    if reasons := deletion_blockers(org):
+        raise OrganizationInUse(reasons)
     snap = audit.snapshot(org, ORG_FIELDS)
     snap["contacts"] = [c.name for c in org.contacts]
     audit.record("delete", "organization", org, snap)

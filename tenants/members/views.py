@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +12,6 @@ from portal.japanese import fold
 from portal.pagination import paginate
 from portal.security.policy import allow
 from portal.timeutil import today_jst
-from tenants.context import current_municipality
 from tenants.forms import form_status, submit
 from tenants.members import services
 from tenants.members.forms import ConfirmForm, ContactForm, OrganizationForm
@@ -28,18 +27,6 @@ MANAGERS = (Role.DESK, Role.ADMIN)
 PAGE_SIZE = 100
 
 
-def _organization_or_404(org_id: int) -> MemberOrganization:
-    org = db.session.get(MemberOrganization, org_id)
-    if org is None:
-        abort(404)
-    return org
-
-
-def _contact_or_404(contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
-    if contact is None:
-        abort(404)
-    return contact
 
 
 @bp.get("/members")
@@ -87,7 +74,7 @@ def new():
 @bp.get("/members/<int:org_id>")
 @allow(*MANAGERS, tenant=True)
 def show(org_id: int):
-    org = _organization_or_404(org_id)
+    org = db.get_or_404(MemberOrganization, org_id)
     today = today_jst()
     return render_template(
         "members/show.html",
@@ -100,7 +87,7 @@ def show(org_id: int):
 @bp.route("/members/<int:org_id>/edit", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def edit(org_id: int):
-    org = _organization_or_404(org_id)
+    org = db.get_or_404(MemberOrganization, org_id)
     form = OrganizationForm(obj=org)
     if changes := submit(form, lambda data: services.update_organization(org, data) or "unchanged"):
         flash("変更はありませんでした。" if changes == "unchanged" else "変更を保存しました。", "success")
@@ -111,20 +98,23 @@ def edit(org_id: int):
 @bp.route("/members/<int:org_id>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def delete(org_id: int):
-    org = _organization_or_404(org_id)
+    org = db.get_or_404(MemberOrganization, org_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         name = org.name
-        services.delete_organization(org)
+        try:
+            services.delete_organization(org)
+        except services.OrganizationInUse as e:
+            return render_template("members/delete.html", org=org, form=form, blockers=e.reasons), 409
         flash(f"「{name}」を構成員から削除しました。", "success")
         return redirect(url_for("members.index"))
-    return render_template("members/delete.html", org=org, form=form)
+    return render_template("members/delete.html", org=org, form=form, blockers=services.deletion_blockers(org))
 
 
 @bp.route("/members/<int:org_id>/contacts/new", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def new_contact(org_id: int):
-    org = _organization_or_404(org_id)
+    org = db.get_or_404(MemberOrganization, org_id)
     form = ContactForm()
     if not form.is_submitted():
         form.last_confirmed_on.data = today_jst()
@@ -138,7 +128,7 @@ def new_contact(org_id: int):
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def edit_contact(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     form = ContactForm(obj=contact)
     if changes := submit(form, lambda data: services.update_contact(contact, data) or "unchanged"):
         flash("変更はありませんでした。" if changes == "unchanged" else "担当者の変更を保存しました。", "success")
@@ -151,7 +141,7 @@ def edit_contact(contact_id: int):
 @bp.post("/contacts/<int:contact_id>/confirm")
 @allow(*MANAGERS, tenant=True)
 def confirm_contact(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     if ConfirmForm().validate_on_submit():
         services.confirm_contact(contact, today_jst())
         flash(f"「{contact.name}」さんの連絡先を確認済みにしました。", "success")
@@ -161,7 +151,7 @@ def confirm_contact(contact_id: int):
 @bp.route("/contacts/<int:contact_id>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def delete_contact(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = db.get_or_404(Contact, contact_id)
     form = ConfirmForm()
     org_id = contact.organization_id
     if form.validate_on_submit():
