@@ -1,33 +1,233 @@
-"""The prefecture's view of every municipality's progress."""
+"""The prefecture's view of every municipality's progress toward "a network everywhere".
+
+Aggregates only: no page or export here ever carries a family's data, a
+contact's name or address, or a handover's content.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
 
-from dashboard import services
+from dashboard import charts, services, vendor
+from dashboard.export import xlsx
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.security.policy import allow
+from portal.security.policy import allow, public
+from portal.timeutil import today_jst
+from tenants.audit.models import AuditEntry
+from tenants.forms import submit
+from tenants.audit.views import AUDIT_FIELD_LABELS
+from tenants.models import Municipality
 from tenants.municipalities import prefecture_name
-from tenants.scoping import Scope, set_scope
+from tenants.network.services import coverage
+from tenants.rollout import services as rollout
+from tenants.rollout.forms import DeclarationForm, TownForm
+from tenants.rollout.models import NetworkStatus
+from tenants.scoping import EVERYTHING, Scope, scoped, set_scope
+from tenants.transfer.csvio import write_csv
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+OFFICIALS = (Role.PREFECTURE, Role.ADMIN)
+YEAR = 365 * 24 * 3600  # vendor URLs carry the package version, so they can be cached for a year
+
+
+def _area() -> str:
+    return current_app.config["PREFECTURE_CODE"]
+
+
+def _area_name() -> str:
+    return "全国" if _area() == services.NATIONAL else prefecture_name(_area())
 
 
 @bp.before_request
 def _prefecture_scope() -> None:
     # The dashboard reads across the prefecture's municipalities, never beyond.
-    set_scope(db.session, Scope(prefecture_code=current_app.config["PREFECTURE_CODE"]))
+    scope = EVERYTHING if _area() == services.NATIONAL else Scope(prefecture_code=_area())
+    set_scope(db.session, scope)
+
+
+@bp.app_template_filter("town_value")
+def town_value(value) -> str:
+    """A checklist change as people read it."""
+    if value is True:
+        return "はい"
+    if value is False:
+        return "いいえ"
+    if value in (None, ""):
+        return "（なし）"
+    return str(value)
+
+
+@bp.app_template_global()
+def plotly_js_url() -> str:
+    return url_for("dashboard.plotly_js", version=vendor.VERSION)
+
+
+@bp.app_template_global()
+def plotly_css_url() -> str:
+    return url_for("dashboard.plotly_css", version=vendor.VERSION)
+
+
+@bp.get("/vendor/plotly-<version>.min.js")
+@public
+def plotly_js(version: str):
+    """plotly.js from the installed plotly package: served by the app, never a CDN."""
+    if version != vendor.VERSION:
+        abort(404)
+    return send_file(vendor.PLOTLY_JS, mimetype="text/javascript", max_age=YEAR, conditional=True)
+
+
+@bp.get("/vendor/plotly-<version>.css")
+@public
+def plotly_css(version: str):
+    """plotly.js's own style rules as a stylesheet (the CSP refuses the ones it injects)."""
+    if version != vendor.VERSION:
+        abort(404)
+    response = Response(vendor.plotly_css(), mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
+    return response
+
+
+def _rows():
+    return services.municipality_rows(_area(), today_jst())
 
 
 @bp.get("/")
-@allow(Role.PREFECTURE, Role.ADMIN)
+@allow(*OFFICIALS)
 def index():
-    code = current_app.config["PREFECTURE_CODE"]
-    rows = services.municipality_rows(code)
+    today = today_jst()
+    rows = services.municipality_rows(_area(), today)
+    head = services.headline(rows, current_app.config.get("DASHBOARD_TARGET_YEAR", 2027))
+    filters = services.Filters.from_args(request.args)
+    shown = services.apply(rows, filters)
     return render_template(
         "dashboard/index.html",
-        rows=rows,
-        headline=services.headline(rows),
-        prefecture_name=prefecture_name(code),
+        rows=shown,
+        all_count=len(rows),
+        headline=head,
+        filters=filters,
+        sort_keys=services.SORT_KEYS,
+        statuses=list(NetworkStatus),
+        progress=services.cumulative(rows),
+        progress_json=charts.to_json(charts.progress_figure(rows, head, today)),
+        map_json=charts.to_json(charts.map_figure(rows)),
+        prefecture_name=_area_name(),
+        coverage_required=services.COVERAGE_REQUIRED,
+        today=today,
     )
+
+
+def _export_rows():
+    filters = services.Filters.from_args(request.args)
+    return services.export_table(services.apply(_rows(), filters))
+
+
+def _filename(ext: str) -> str:
+    return f"network-status-{today_jst().isoformat()}.{ext}"
+
+
+@bp.get("/export.csv")
+@allow(*OFFICIALS)
+def export_csv():
+    header, rows, _ = _export_rows()
+    return Response(
+        write_csv(header, rows),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
+    )
+
+
+@bp.get("/export.xlsx")
+@allow(*OFFICIALS)
+def export_xlsx():
+    header, rows, widths = _export_rows()
+    return Response(
+        xlsx(header, rows, widths=widths, title="設置状況"),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'},
+    )
+
+
+# --- one municipality -------------------------------------------------------------
+
+
+def _municipality_or_404(code: str) -> Municipality:
+    stmt = select(Municipality).where(Municipality.code == code)
+    if _area() != services.NATIONAL:
+        stmt = stmt.where(Municipality.prefecture_code == _area())
+    m = db.session.scalar(stmt)
+    if m is None:
+        abort(404)
+    return m
+
+
+def _render_municipality(m: Municipality, declaration_form=None, town_form=None, status: int = 200):
+    today = today_jst()
+    row = services.municipality_rows(_area(), today, municipality_id=m.id)[0]
+    with scoped(db.session, Scope(municipality_id=m.id)):
+        matrix = coverage(today)  # counts per category only
+        history = rollout.history()
+        town = rollout.get_town()
+        changes = list(db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "town_certification")
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        ))
+        by_kind = services.activity_counts_by_kind(m.id, today)
+    if declaration_form is None:
+        declaration_form = DeclarationForm(formdata=None)
+        declaration_form.status.data = row.status
+        declaration_form.declared_on.data = today
+    if town_form is None:
+        town_form = TownForm(formdata=None, obj=town)
+    return render_template(
+        "dashboard/municipality.html",
+        m=m,
+        row=row,
+        coverage=matrix,
+        history=history,
+        town=town,
+        town_changes=changes,
+        activity_kinds=by_kind,
+        declaration_form=declaration_form,
+        town_form=town_form,
+        field_labels=AUDIT_FIELD_LABELS,
+        prefecture_name=_area_name(),
+        today=today,
+    ), status
+
+
+@bp.get("/m/<mcode>")
+@allow(*OFFICIALS)
+def municipality(mcode: str):
+    return _render_municipality(_municipality_or_404(mcode))
+
+
+@bp.post("/m/<mcode>/status")
+@allow(*OFFICIALS)
+def declare(mcode: str):
+    m = _municipality_or_404(mcode)
+    form = DeclarationForm()
+    # Written under the municipality's own scope: the guard refuses any other.
+    with scoped(db.session, Scope(municipality_id=m.id)):
+        saved = submit(form, lambda data: rollout.declare(m.id, data))
+    if saved:
+        flash(f"{m.name}の設置状況を「{NetworkStatus(form.status.data).label}」に変更しました。", "success")
+        return redirect(url_for("dashboard.municipality", mcode=m.code))
+    return _render_municipality(m, declaration_form=form, status=400)
+
+
+@bp.post("/m/<mcode>/town")
+@allow(*OFFICIALS)
+def town(mcode: str):
+    m = _municipality_or_404(mcode)
+    form = TownForm()
+    with scoped(db.session, Scope(municipality_id=m.id)):
+        saved = submit(form, lambda data: rollout.save_town(m.id, data))
+    if saved:
+        flash(f"{m.name}の地域子育て応援タウンの要件を保存しました。", "success")
+        return redirect(url_for("dashboard.municipality", mcode=m.code) + "#town-heading")
+    return _render_municipality(m, town_form=form, status=400)

@@ -46,6 +46,7 @@ def register_models() -> None:
     # Importing the model modules registers their tables on the metadata.
     import portal.accounts.models  # noqa: F401
     import portal.mail.models  # noqa: F401
+    import tenants.activities.models  # noqa: F401
     import tenants.audit.models  # noqa: F401
     import tenants.handovers.models  # noqa: F401
     import tenants.members.models  # noqa: F401
@@ -53,6 +54,7 @@ def register_models() -> None:
     import tenants.network.models  # noqa: F401
     import tenants.reconfirmation.models  # noqa: F401
     import tenants.registration.models  # noqa: F401
+    import tenants.rollout.models  # noqa: F401
     import tenants.transfer.models  # noqa: F401
 
 
@@ -62,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
     from portal.mail.views import bp as mail_admin_bp
+    from tenants.activities.views import bp as activities_bp
     from tenants.audit.views import bp as audit_bp
     from tenants.handovers.views import bp as handovers_bp
     from tenants.home.views import bp as municipality_bp
@@ -70,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from tenants.network.views import bp as network_bp
     from tenants.reconfirmation.views import bp as reconfirmation_bp
     from tenants.registration.views import bp as registration_bp
+    from tenants.rollout.views import bp as rollout_bp
     from tenants.transfer.views import bp as transfer_bp
     from tenants.whom.views import bp as whom_bp
 
@@ -81,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_admin_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(handovers_bp)
+    app.register_blueprint(rollout_bp)
+    app.register_blueprint(activities_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -117,8 +123,10 @@ def register_commands(app: Flask) -> None:
     from portal.mail.cli import register_cli as register_mail_cli
     from tenants.handovers.cli import register_cli as register_handovers_cli
     from tenants.cli import register_cli as register_tenant_cli
+    from tools.synth import register_cli as register_synth_cli  # development data (tools/ in the repository)
 
     register_cli(app)
     register_mail_cli(app)
     register_tenant_cli(app)
     register_handovers_cli(app)
+    register_synth_cli(app)

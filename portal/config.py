@@ -51,6 +51,7 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # The deployment's prefecture (都道府県コード); 11 = 埼玉県.
         "PREFECTURE_CODE": env.get("PREFECTURE_CODE", "11"),
+        "DASHBOARD_TARGET_YEAR": int(env.get("DASHBOARD_TARGET_YEAR", 2027)),  # 年度 by whose end every municipality has a network
         # Session cookie: not readable by scripts, not sent on cross-site posts.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

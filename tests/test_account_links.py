@@ -134,7 +134,7 @@ def test_forgot_form_is_throttled_per_address(app, client, invited):
 
 def test_change_password_signs_out_other_sessions(app, invited):
     with arranged(app):
-        user = f.user(Role.DESK, f.municipality(f.NIIZA), email="desk@example.jp")
+        f.user(Role.DESK, f.municipality(f.NIIZA), email="desk@example.jp")
     here, elsewhere = app.test_client(), app.test_client()
     login(here, "desk@example.jp")
     login(elsewhere, "desk@example.jp")

@@ -17,6 +17,8 @@ def saitama(app):
         niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
         f.network(niiza, "新座市子育てネットワーク推進委員会")
         f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
+        f.declaration(niiza)  # the headline counts declared 設置済 (issue 6)
+        f.declaration(saitama_city)
         return {
             "desk": f.user(Role.DESK, niiza).email,
             "prefecture": f.user(Role.PREFECTURE).email,

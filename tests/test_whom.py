@@ -12,7 +12,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.timeutil import today_jst
 from tenants.members.freshness import Freshness, freshness, last_april_first
-from tenants.members.models import Contact, MemberOrganization
+from tenants.members.models import MemberOrganization
 from tenants.scoping import Scope, set_scope
 from tenants.whom import services
 from tenants.whom.highlight import highlight

@@ -17,6 +17,8 @@ def saitama(app):
         niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
         f.network(niiza, "新座市子育てネットワーク推進委員会")
         f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
+        f.declaration(niiza)  # the dashboard shows the declared status (issue 6)
+        f.declaration(saitama_city)
         return {
             "desk": f.user(Role.DESK, niiza, email="desk.niiza@example.jp").email,
             "prefecture": f.user(Role.PREFECTURE, email="pref@example.jp").email,
@@ -52,7 +54,7 @@ def test_prefecture_official_sees_all_63_municipalities(page, live_server, saita
     page.wait_for_url(live_server + "/dashboard/")
     rows = page.locator("[data-testid=municipality-table] tbody tr")
     assert rows.count() == 63
-    assert page.get_by_role("row", name="新座市").get_by_text("設置済").is_visible()
+    assert page.get_by_role("row", name="新座市").get_by_text("設置済", exact=True).is_visible()
     shoot("dashboard")
     shoot("dashboard-360", width=360)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -1,0 +1,82 @@
+"""The network status a municipality declares, and the 地域子育て応援タウン checklist.
+
+Both belong to one municipality (TenantScoped): a desk user can only ever
+write its own municipality's rows, and the prefecture dashboard reads them
+under its prefecture scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+from tenants.scoping import TenantScoped
+
+
+class NetworkStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    PREPARING = "preparing"
+    ESTABLISHED = "established"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    NetworkStatus.NOT_STARTED: "未着手",
+    NetworkStatus.PREPARING: "準備中",
+    NetworkStatus.ESTABLISHED: "設置済",
+}
+
+
+class NetworkStatusDeclaration(TenantScoped, db.Model):
+    """One declaration; the municipality's current status is its latest (by date, then entry)."""
+
+    __tablename__ = "network_status_declarations"
+    __table_args__ = (
+        CheckConstraint("status IN ('not_started', 'preparing', 'established')", name="status"),
+        Index("ix_network_status_declarations_current", "municipality_id", "declared_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(12))
+    # The day the status took effect (for 設置済: the day the network was set up).
+    declared_on: Mapped[date] = mapped_column(Date)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    declared_by = relationship("User", lazy="joined")
+
+    @property
+    def status_label(self) -> str:
+        return NetworkStatus(self.status).label
+
+
+class TownCertification(TenantScoped, db.Model):
+    """地域子育て応援タウン: the three requirements and, once certified, the date.
+
+    One row per municipality; every change is written to the audit log.
+    """
+
+    __tablename__ = "town_certifications"
+    __table_args__ = (UniqueConstraint("municipality_id", name="uq_town_certifications_municipality_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    one_stop_desk: Mapped[bool] = mapped_column(Boolean, default=False)  # 総合支援窓口
+    support_hubs: Mapped[bool] = mapped_column(Boolean, default=False)  # 中学校区ごとの拠点
+    network: Mapped[bool] = mapped_column(Boolean, default=False)  # 子育て支援ネットワーク
+    certified_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def met_count(self) -> int:
+        return sum((self.one_stop_desk, self.support_hubs, self.network))
