@@ -38,7 +38,6 @@ from sqlalchemy import event, text  # noqa: E402
 
 from bench_whom import Database, login, p95  # noqa: E402
 from dashboard import services  # noqa: E402
-from portal import create_app  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -67,19 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = []
     for scale in (["prefecture", "national"] if args.scale == "both" else [args.scale]):
         database = Database(args.database_url, args.keep)
-        app = create_app({
-            "KOSODATE_ENV": "test",
-            "SECRET_KEY": "bench-secret",
-            "SQLALCHEMY_DATABASE_URI": database.url,
-            "PREFECTURE_CODE": AREA[scale],
-            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
-        })
-        try:
-            if args.database_url:
-                database.check_empty(app)
-            verdicts.append(run(app, database, scale, args))
-        finally:
-            database.cleanup(app)
+        verdicts.append(database.run(lambda app: run(app, database, scale, args), PREFECTURE_CODE=AREA[scale]))
         print()
     return 0 if all(verdicts) else 1
 

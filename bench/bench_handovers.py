@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from sqlalchemy import event, func, insert, select, text  # noqa: E402
 
 from bench_whom import Database, login, make_organizations, p95  # noqa: E402
-from portal import create_app  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -127,18 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     database = Database(args.database_url, args.keep)
-    app = create_app({
-        "KOSODATE_ENV": "test",
-        "SECRET_KEY": "bench-secret",
-        "SQLALCHEMY_DATABASE_URI": database.url,
-        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
-    })
-    try:
-        if args.database_url:
-            database.check_empty(app)
-        return run(app, database, args)
-    finally:
-        database.cleanup(app)
+    return database.run(lambda app: run(app, database, args))
 
 
 def run(app, database: Database, args) -> int:

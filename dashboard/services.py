@@ -10,7 +10,7 @@ municipalities, and no row of a person ever leaves the database — only counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Callable
 
@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, case, func, select
 
 from portal.extensions import db
 from portal.japanese import fold
-from portal.timeutil import utcnow
+from portal.timeutil import today_jst, utcnow
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
@@ -292,16 +292,12 @@ def _row(r: Any) -> MunicipalityRow:
 
 
 def _with_flags(row: MunicipalityRow) -> MunicipalityRow:
-    from dataclasses import replace
-
     return replace(row, flags=disagreements(row))
 
 
 def municipality_rows(prefecture_code: str, today: date | None = None, now: datetime | None = None,
                       municipality_id: int | None = None) -> list[MunicipalityRow]:
     """Every municipality of the prefecture with its status and evidence. One statement."""
-    from portal.timeutil import today_jst
-
     today = today or today_jst()
     now = now or utcnow()
     stmt = rows_statement(prefecture_code, today, now, municipality_id)

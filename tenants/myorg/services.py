@@ -363,30 +363,15 @@ def history(org: MemberOrganization, limit: int = 50) -> list[AuditEntry]:
     org_entries = and_(
         AuditEntry.entity == "organization", AuditEntry.entity_id == org.id, AuditEntry.at >= org.created_at,
     )
-    contact_entries = and_(
-        AuditEntry.entity == "contact",
-        select(Contact.id).where(
-            Contact.id == AuditEntry.entity_id,
-            Contact.organization_id == org.id,
-            Contact.created_at <= AuditEntry.at,
-        ).exists(),
-    )
-    request_entries = and_(
-        AuditEntry.entity == "change_request",
-        select(OrganizationChangeRequest.id).where(
-            OrganizationChangeRequest.id == AuditEntry.entity_id,
-            OrganizationChangeRequest.organization_id == org.id,
-            OrganizationChangeRequest.requested_at <= AuditEntry.at,
-        ).exists(),
-    )
-    task_entries = and_(
-        AuditEntry.entity == "reconfirmation_task",
-        select(ReconfirmationTask.id).where(
-            ReconfirmationTask.id == AuditEntry.entity_id,
-            ReconfirmationTask.organization_id == org.id,
-            ReconfirmationTask.created_at <= AuditEntry.at,
-        ).exists(),
-    )
+    def owned(entity: str, model: Any, created: Any) -> Any:
+        # Entries of rows of ``model`` that belong to this organisation, from the row's creation on.
+        row = select(model.id).where(model.id == AuditEntry.entity_id, model.organization_id == org.id,
+                                     created <= AuditEntry.at)
+        return and_(AuditEntry.entity == entity, row.exists())
+
+    contact_entries = owned("contact", Contact, Contact.created_at)
+    request_entries = owned("change_request", OrganizationChangeRequest, OrganizationChangeRequest.requested_at)
+    task_entries = owned("reconfirmation_task", ReconfirmationTask, ReconfirmationTask.created_at)
     return list(db.session.scalars(
         select(AuditEntry)
         .where(or_(org_entries, contact_entries, request_entries, task_entries))
