@@ -8,14 +8,38 @@ or ``test``.
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Iterator
 
 MODES = ("production", "development", "test")
 
 
 class ConfigError(RuntimeError):
-    pass
+    """A setting the app cannot start with; the message in English, and in Japanese for the operator."""
+
+    def __init__(self, message: str, japanese: str = "") -> None:
+        super().__init__(message)
+        self.japanese = japanese
+
+    def line(self) -> str:
+        ja = self.japanese or "設定を確認してください"
+        return f"設定エラー: {ja} / Configuration error: {self}"
+
+
+@contextmanager
+def exit_on_config_error() -> Iterator[None]:
+    """Around the app's creation at start-up (wsgi.py: gunicorn, flask CLI): one line, no traceback.
+
+    Exit status 3 is gunicorn's "worker failed to boot", so the master stops
+    instead of restarting workers that can never start.
+    """
+    try:
+        yield
+    except ConfigError as e:
+        print(e.line(), file=sys.stderr, flush=True)
+        raise SystemExit(3) from None
 
 
 def _flag(value: str, name: str) -> bool:
@@ -25,7 +49,17 @@ def _flag(value: str, name: str) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name} must be true or false, not {value!r}")
+    raise ConfigError(f"{name} must be true or false, not {value!r}", f"{name} には true か false を指定してください（{value!r} は使えません）")
+
+
+def _number(env, name: str, default: float, kind=int):  # noqa: ANN001
+    value = env.get(name)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}", f"{name} には数値を指定してください（{value!r} は使えません）") from None
 
 
 def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -33,12 +67,18 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
     overrides = dict(overrides or {})
     mode = overrides.get("KOSODATE_ENV") or env.get("KOSODATE_ENV", "production")
     if mode not in MODES:
-        raise ConfigError(f"KOSODATE_ENV must be one of {MODES}, not {mode!r}")
+        raise ConfigError(
+            f"KOSODATE_ENV must be one of {MODES}, not {mode!r}",
+            f"KOSODATE_ENV は production, development, test のいずれかです（{mode!r} は使えません）",
+        )
 
     secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
     if not secret:
         if mode == "production":
-            raise ConfigError("SECRET_KEY must be set outside development (KOSODATE_ENV=production)")
+            raise ConfigError(
+                "SECRET_KEY must be set outside development (KOSODATE_ENV=production)",
+                "SECRET_KEY が設定されていません（development 以外では必須です）",
+            )
         secret = "development-only-secret-key-not-for-production"
 
     default_db = "sqlite:///" + os.path.join(app_instance_path, "kosodate.sqlite3")
@@ -47,6 +87,12 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Timeouts (portal/database.py): nothing waits for the database forever.
+        "DATABASE_CONNECT_TIMEOUT": _number(env, "DATABASE_CONNECT_TIMEOUT", 5),  # PostgreSQL, seconds
+        "DATABASE_STATEMENT_TIMEOUT_MS": _number(env, "DATABASE_STATEMENT_TIMEOUT_MS", 20_000),  # per web request
+        "DATABASE_LOCK_TIMEOUT_MS": _number(env, "DATABASE_LOCK_TIMEOUT_MS", 10_000),  # per web request
+        "SQLITE_BUSY_TIMEOUT_MS": _number(env, "SQLITE_BUSY_TIMEOUT_MS", 15_000),  # waiting for SQLite's one writer
+        "HEALTHZ_TIMEOUT_SECONDS": _number(env, "HEALTHZ_TIMEOUT_SECONDS", 3.0, float),
         # Absolute base of links in e-mails (the mail worker has no request to read it from).
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # The deployment's prefecture (都道府県コード); 11 = 埼玉県.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
+from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
 
 MESSAGES = {
     400: ("リクエストが正しくありません", "入力内容を確認して、もう一度お試しください。"),
@@ -18,12 +21,25 @@ MESSAGES = {
 }
 
 
+# When even the page cannot be drawn (the database is gone): plain, but ours and in Japanese.
+FALLBACK_PAGE = (
+    '<!doctype html><html lang="ja"><meta charset="utf-8"><title>{title}</title>'
+    "<h1>{title}</h1><p>{detail}</p><p><a href=\"/\">トップページへ戻る</a></p></html>"
+)
+
+
 def _render(code: int, title: str | None = None, detail: str | None = None):
-    default_title, default_detail = MESSAGES.get(code, MESSAGES[500])
-    return (
-        render_template("errors/error.html", code=code, title=title or default_title, detail=detail or default_detail),
-        code,
-    )
+    title, detail = title or MESSAGES.get(code, MESSAGES[500])[0], detail or MESSAGES.get(code, MESSAGES[500])[1]
+    # The request's transaction may have failed (a statement error leaves it
+    # unusable): end it first, so drawing the page (the signed-in user, the
+    # menu) runs in a fresh one. The request boundary rolls back >= 400 anyway.
+    db.session.rollback()
+    try:
+        return render_template("errors/error.html", code=code, title=title, detail=detail), code
+    except Exception:  # the page needs the database, and the database is the problem
+        current_app.logger.exception("error page %s could not be rendered; sent the plain one", code)
+        db.session.rollback()
+        return FALLBACK_PAGE.format(title=escape(title), detail=escape(detail)), code
 
 
 def register_error_pages(app: Flask) -> None:

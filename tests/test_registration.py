@@ -304,6 +304,34 @@ def test_municipality_wide_hourly_cap(app, client, niiza):
     assert apply(client, path="/m/112011/join", remote="192.0.2.51", contact_email="k@example.jp").status_code == 302
 
 
+def test_one_sender_is_limited_across_every_municipality(app, client, niiza):
+    # Issue 11: 7 applications to each of 3 municipalities from one address gave 15.
+    with arranged(app):
+        f.network(f.municipality(f.SAITAMA))
+    accepted = 0
+    for code in (f.NIIZA, f.KAWAGOE, f.SAITAMA):
+        for i in range(7):
+            response = apply(client, path=f"/m/{code}/join", remote="198.51.100.70",
+                             org_name=f"団体{code}-{i}", contact_email=f"s{code}-{i}@example.jp")
+            assert response.status_code in (302, 429), response.status_code
+            accepted += response.status_code == 302
+    assert accepted == 5
+    assert len(registrations(app)) == 5
+    assert len(outbox(app, "application_received")) == 5
+
+
+def test_one_recipient_is_limited_across_every_municipality(app, client, niiza):
+    with arranged(app):
+        f.network(f.municipality(f.SAITAMA))
+    statuses = [
+        apply(client, path=f"/m/{code}/join", remote=f"203.0.113.{10 * n + i}", org_name=f"団体{code}-{i}").status_code
+        for n, code in enumerate((f.NIIZA, f.KAWAGOE, f.SAITAMA))
+        for i in range(3)
+    ]
+    assert statuses.count(302) == 5 and statuses.count(429) == 4
+    assert len(outbox(app, "application_received")) == 5
+
+
 def test_ipv6_senders_are_counted_per_64_network():
     assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts import tokens
 from portal.accounts.models import Role, User
+from portal.database import lock_for_write
 from portal.extensions import db
 from portal.japanese import clean
 from portal.mail.services import enqueue
@@ -100,13 +101,11 @@ def recent_requests_for(org: MemberOrganization, limit: int = 5) -> list[Organiz
 
 
 def _lock(org: MemberOrganization) -> None:
-    """Serialise saves of one organisation (PostgreSQL row lock; SQLite has one writer).
+    """Serialise saves of one organisation (portal.database.lock_for_write).
 
     Two tabs saving at once must not open two pending requests.
     """
-    db.session.execute(
-        select(MemberOrganization.id).where(MemberOrganization.id == org.id).with_for_update()
-    )
+    lock_for_write(select(MemberOrganization.id).where(MemberOrganization.id == org.id))
 
 
 def submit_changes(org: MemberOrganization, data: dict[str, Any], user: User) -> Submission:

@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from sqlalchemy import case, func, select, update
 
+from portal.database import lock_for_write
 from portal.extensions import db
 from portal.timeutil import fiscal_year_label, utcnow
 from tenants.audit import services as audit
@@ -65,17 +66,15 @@ def open_round() -> ReconfirmationRound | None:
 
 
 def _lock_municipality() -> None:
-    """Serialise round changes of one municipality (PostgreSQL row lock).
+    """Serialise round changes of one municipality (portal.database.lock_for_write).
 
     Two desk users pressing 「再確認を始める」 at the same moment must not open
-    two rounds. SQLite has no row locks but lets only one writer in at a time.
+    two rounds.
     """
     scope = get_scope(db.session)
     if scope is None or scope.municipality_id is None:
         raise TenantScopeError("reconfirmation rounds are started and closed within one municipality")
-    db.session.execute(
-        select(Municipality.id).where(Municipality.id == scope.municipality_id).with_for_update()
-    )
+    lock_for_write(select(Municipality.id).where(Municipality.id == scope.municipality_id))
 
 
 def start_round(today: date, started_by) -> ReconfirmationRound:  # noqa: ANN001 (a User or None)

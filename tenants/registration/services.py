@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
+from portal.database import serialise
 from portal.extensions import db
 from portal.japanese import fold
 from portal.mail.services import enqueue
@@ -37,6 +38,7 @@ from tenants.members.models import MemberOrganization, MemberStatus
 from tenants.members.services import ValidationError
 from tenants.models import Municipality
 from tenants.registration.models import Registration, RegistrationStatus
+from tenants.scoping import EVERYTHING, scoped
 
 # Form field (= Registration column) -> the member normaliser's field.
 ORG_FIELDS = {
@@ -152,33 +154,36 @@ def validate_application(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _lock_municipality(municipality: Municipality) -> None:
-    """Serialise applications to one municipality (PostgreSQL row lock), so the counts hold."""
-    db.session.execute(select(Municipality.id).where(Municipality.id == municipality.id).with_for_update())
-
-
 def _count_since(since, *criteria) -> int:
     return db.session.scalar(
         select(func.count(Registration.id)).where(Registration.submitted_at >= since, *criteria)
     ) or 0
 
 
+def _count_everywhere_since(since, *criteria) -> int:
+    # A flood crosses municipalities: one sender, one inbox, whichever join form.
+    with scoped(db.session, EVERYTHING):
+        return _count_since(since, *criteria)
+
+
 def is_flooded(address: str, contact_email: str | None = None) -> bool:
     """True when one more application would exceed a flood limit.
 
-    Per sender address (or IPv6 /64) and per recipient e-mail: at most
-    REGISTRATION_MAX_PER_ADDRESS in 24 hours; per municipality: at most
-    REGISTRATION_MAX_PER_HOUR in an hour, whoever sends them.
+    Per sender address (or IPv6 /64) and per recipient e-mail, across the
+    whole deployment: at most REGISTRATION_MAX_PER_ADDRESS in 24 hours; per
+    municipality: at most REGISTRATION_MAX_PER_HOUR in an hour, whoever sends them.
     """
     cfg = current_app.config
     now = utcnow()
     day = now - timedelta(hours=24)
     if _count_since(now - timedelta(hours=1)) >= cfg["REGISTRATION_MAX_PER_HOUR"]:
         return True
-    if _count_since(day, Registration.applicant_address == address) >= cfg["REGISTRATION_MAX_PER_ADDRESS"]:
+    if _count_everywhere_since(day, Registration.applicant_address == address) >= cfg["REGISTRATION_MAX_PER_ADDRESS"]:
         return True
     # The confirmation goes to the typed address: nobody's mailbox can be flooded through us.
-    if contact_email and _count_since(day, Registration.contact_email == contact_email) >= cfg["REGISTRATION_MAX_PER_ADDRESS"]:
+    if contact_email and (
+        _count_everywhere_since(day, Registration.contact_email == contact_email) >= cfg["REGISTRATION_MAX_PER_ADDRESS"]
+    ):
         return True
     return False
 
@@ -187,7 +192,9 @@ def submit_application(data: dict[str, Any], municipality: Municipality, remote_
     """Store an application and queue the e-mails (applicant, desk). Raises
     TooManyApplications or ValidationError; nothing is stored then."""
     address = address_key(remote_addr)
-    _lock_municipality(municipality)
+    # The limits count across municipalities, so applications are taken one
+    # at a time in the whole deployment (they are rare; the counts then hold exactly).
+    serialise("registration.submit")
     if is_flooded(address):
         raise TooManyApplications()
     values = validate_application(data)

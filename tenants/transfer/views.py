@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from portal.accounts.models import Role
+from portal.database import lock_for_write
 from portal.extensions import db
 from portal.security.policy import allow, enforce_access_policy
 from portal.timeutil import today_jst
@@ -114,10 +115,8 @@ def _upload_too_large(error: RequestEntityTooLarge):
 
 def _batch_or_404(batch_id: int, *, lock: bool = False) -> ImportBatch:
     stmt = select(ImportBatch).where(ImportBatch.id == batch_id)
-    if lock:
-        # Two desks pressing 取り込む at once: the second waits, then sees it applied.
-        stmt = stmt.with_for_update()
-    batch = db.session.scalar(stmt)
+    # Two desks pressing 取り込む at once: the second waits, then sees it applied.
+    batch = lock_for_write(stmt) if lock else db.session.scalar(stmt)
     if batch is None:
         abort(404)
     return batch
