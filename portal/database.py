@@ -133,7 +133,7 @@ def lock_for_write(statement=None):  # noqa: ANN001
         return session.scalar(statement) if statement is not None else None
     if statement is None:
         return None
-    return session.scalar(statement.with_for_update(no_key=True))
+    return session.scalar(statement.with_for_update(key_share=True))  # FOR NO KEY UPDATE
 
 
 def serialise(name: str) -> None:
