@@ -35,3 +35,41 @@ def test_postgresql_urls_use_psycopg3(monkeypatch):
 def test_unknown_mode_is_refused():
     with pytest.raises(ConfigError):
         create_app({"KOSODATE_ENV": "staging"})
+
+
+CONFIG_LINE = (
+    "設定エラー: SECRET_KEY が設定されていません（development 以外では必須です） / "
+    "Configuration error: SECRET_KEY must be set outside development (KOSODATE_ENV=production)"
+)
+
+
+def _without_secret() -> dict:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    return {**env, "KOSODATE_ENV": "production"}
+
+
+@pytest.mark.parametrize("command", [
+    ["flask", "--app", "wsgi", "db", "upgrade"],
+    ["gunicorn", "--workers", "1", "--threads", "2", "--bind", "127.0.0.1:0", "wsgi:app"],
+])
+def test_a_configuration_error_is_one_line_without_a_traceback(command):
+    # Issue 10 item 5: the refusal used to be buried in a traceback.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", *command], cwd=root, env=_without_secret(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3  # gunicorn's "worker failed to boot": the master stops too
+    assert CONFIG_LINE in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
+
+
+def test_a_number_setting_that_is_not_a_number_is_a_configuration_error(monkeypatch):
+    monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_MS", "lots")
+    with pytest.raises(ConfigError, match="SQLITE_BUSY_TIMEOUT_MS must be a number") as refused:
+        create_app({"KOSODATE_ENV": "development"})
+    assert "数値を指定してください" in refused.value.line()
