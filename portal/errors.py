@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template
-from markupsafe import escape
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
