@@ -7,8 +7,9 @@ One run (``deliver_due``):
    — in one UPDATE that sets status ``sending``, a lease (``locked_until``)
    and this run's ``lease_token``, and **commit the claim before talking to
    SMTP**. On PostgreSQL the candidate rows are selected ``FOR UPDATE SKIP
-   LOCKED``, so two workers never claim the same row; on SQLite the UPDATE
-   takes the database write lock, which serialises workers.
+   LOCKED`` into an array evaluated once (``id = ANY(ARRAY(…))``), so two
+   workers never claim the same row and one never more than its batch; on
+   SQLite the UPDATE takes the database write lock, which serialises workers.
 2. **Send** each over one SMTP connection (STARTTLS and login as
    configured). Before each message the lease is renewed; a message whose
    lease was taken over by another worker is left alone.
@@ -44,7 +45,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, any_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -85,8 +86,8 @@ def _due(now: datetime):
     )
 
 
-def _claim(session: Session, now: datetime, batch: int, lease_seconds: int) -> Claim:
-    token = uuid.uuid4().hex
+def _claim_ids(session: Session, now: datetime, batch: int, lease_seconds: int, token: str) -> list[int]:
+    """Mark up to ``batch`` due messages as claimed by ``token``; no commit."""
     locked_until = now + timedelta(seconds=lease_seconds)
     candidates = (
         select(OutboxMessage.id)
@@ -96,21 +97,32 @@ def _claim(session: Session, now: datetime, batch: int, lease_seconds: int) -> C
     )
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # ``id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` may be planned as a
+        # semi-join that re-runs the subquery per outer row, each run skipping
+        # what the last one locked: far more than n claimed. ``ARRAY(SELECT …)``
+        # is an InitPlan, evaluated exactly once, so at most n ids come out.
+        picked = any_(func.array(candidates.with_for_update(skip_locked=True).scalar_subquery()))
+        where = OutboxMessage.id == picked
+    else:
+        where = OutboxMessage.id.in_(candidates)
     # One statement: it is atomic, and on SQLite it takes the write lock first.
     claim = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates), _due(now))
+        .where(where, _due(now))
         .values(status=SENDING, locked_until=locked_until, lease_token=token)
         .execution_options(synchronize_session=False)
     )
     if dialect.update_returning:
-        ids = session.scalars(claim.returning(OutboxMessage.id)).all()
-    else:  # SQLite before 3.35
-        session.execute(claim)
-        ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.lease_token == token)).all()
+        return list(session.scalars(claim.returning(OutboxMessage.id)).all())
+    session.execute(claim)  # SQLite before 3.35
+    return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.lease_token == token)).all())
+
+
+def _claim(session: Session, now: datetime, batch: int, lease_seconds: int) -> Claim:
+    token = uuid.uuid4().hex
+    ids = _claim_ids(session, now, batch, lease_seconds, token)
     session.commit()
-    return Claim(token, tuple(sorted(ids)), locked_until)
+    return Claim(token, tuple(sorted(ids)), now + timedelta(seconds=lease_seconds))
 
 
 def claim_due(now: datetime | None = None, batch: int = 50) -> Claim:
