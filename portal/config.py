@@ -7,6 +7,7 @@ or ``test``.
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,16 @@ def _flag(value: str, name: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _positive(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not (number > 0 and math.isfinite(number)):
+        raise ConfigError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return number
 
 
 def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -86,7 +97,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_FROM": env.get("SMTP_FROM", "kosodate-net <no-reply@kosodate-net.local>"),
-        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 10)),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 10)),  # each socket read or write
+        # One delivery session (connect, TLS, login, the whole batch, QUIT) as a whole.
+        "SMTP_SESSION_DEADLINE": _positive(env.get("SMTP_SESSION_DEADLINE", "120"), "SMTP_SESSION_DEADLINE"),
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", 60)),
         "MAIL_RETRY_MAX_SECONDS": int(env.get("MAIL_RETRY_MAX_SECONDS", 6 * 60 * 60)),
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", 8)),

@@ -18,7 +18,9 @@ One run (``deliver_due``):
    exponential back-off, a permanent one (5xx) or the last attempt marks it
    ``failed``. When the server cannot be reached (down, TLS or login
    refused), the messages go back to ``pending`` without using up attempts:
-   mail waits for the server, however long it is down.
+   mail waits for the server, however long it is down. So do the messages
+   left when the session's overall deadline (``SMTP_SESSION_DEADLINE``)
+   passes: a server that trickles its replies is cut off then.
 
 Delivery is at least once, never zero times: a message is marked sent only
 after the server accepted it. The window for a duplicate is a worker killed
@@ -49,6 +51,7 @@ from sqlalchemy import and_, any_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
+from portal.mail.deadline import DeadlineSMTP, SessionDeadline
 from portal.mail.models import ERROR_MAX_CHARS, FAILED, PENDING, SENDING, SENT, OutboxMessage
 from portal.mail.services import build_email, sender_address
 from portal.timeutil import utcnow
@@ -135,8 +138,8 @@ def claim_due(now: datetime | None = None, batch: int = 50) -> Claim:
         return _claim(session, now or utcnow(), batch, current_app.config["MAIL_LEASE_SECONDS"])
 
 
-def _connect(cfg) -> smtplib.SMTP:
-    smtp = smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"])
+def _connect(cfg, deadline: SessionDeadline) -> smtplib.SMTP:
+    smtp = DeadlineSMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"], deadline=deadline)
     try:
         smtp.ehlo()
         if cfg["SMTP_STARTTLS"]:
@@ -149,6 +152,10 @@ def _connect(cfg) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
+
+
+def _out_of_time(deadline: SessionDeadline) -> str:
+    return f"SMTP サーバーとのやり取りが制限時間（{deadline.seconds:g} 秒）内に終わりませんでした"
 
 
 def _error_text(exc: BaseException) -> str:
@@ -271,16 +278,27 @@ def deliver_due(now: datetime | None = None, batch: int = 50) -> Counts:
 
 
 def _send_all(run: _Run, messages: list[OutboxMessage], sender: Address) -> None:
+    # One overall deadline (SMTP_SESSION_DEADLINE): SMTP_TIMEOUT bounds each read only.
+    deadline = SessionDeadline(run.cfg["SMTP_SESSION_DEADLINE"])
+    try:
+        _session(run, messages, sender, deadline)
+    finally:
+        deadline.cancel()
+
+
+def _session(run: _Run, messages: list[OutboxMessage], sender: Address, deadline: SessionDeadline) -> None:
     untried = [m.id for m in messages]
     try:
-        smtp = _connect(run.cfg)
+        smtp = _connect(run.cfg, deadline)
     except (OSError, smtplib.SMTPException) as e:
-        error = f"SMTP サーバーに接続できません: {_error_text(e)}"
+        error = _out_of_time(deadline) if deadline.expired else f"SMTP サーバーに接続できません: {_error_text(e)}"
         current_app.logger.warning("%s (%s message(s) wait)", error, len(untried))
         run.release(untried, error)
         return
     try:
         for message in messages:
+            if deadline.expired:
+                raise _ServerUnavailable(_out_of_time(deadline))
             untried.remove(message.id)
             if not run.renew(message.id):
                 run.counts.skipped += 1  # another worker took it over after our lease expired
@@ -297,6 +315,9 @@ def _send_all(run: _Run, messages: list[OutboxMessage], sender: Address) -> None
                 untried.insert(0, message.id)
                 raise _ServerUnavailable(f"SMTP サーバーが送信元を拒否しました: {_error_text(e)}") from e
             except (OSError, smtplib.SMTPException) as e:
+                if deadline.expired:  # we cut the session: not this message's fault either
+                    untried.insert(0, message.id)
+                    raise _ServerUnavailable(_out_of_time(deadline)) from e
                 run.mark_failed_attempt(message, e)
                 answered = isinstance(e, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
                 if smtp.sock is None or not answered:
@@ -310,7 +331,9 @@ def _send_all(run: _Run, messages: list[OutboxMessage], sender: Address) -> None
         run.release(untried, str(e))
     finally:
         try:
-            smtp.quit()
+            if deadline.expired:
+                raise OSError("no time left for QUIT")
+            smtp.quit()  # still under the deadline: a server trickling its goodbye is cut too
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
