@@ -39,6 +39,13 @@ def _positive(value: str, name: str) -> float:
     return number
 
 
+def _period(value: str, name: str) -> int:
+    """A retention period: a whole number of at least 1."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ
     overrides = dict(overrides or {})
@@ -107,6 +114,12 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "MAIL_MESSAGE_ID_DOMAIN": env.get("MAIL_MESSAGE_ID_DOMAIN", "kosodate-net.local"),
         # 相談の引継ぎ: closed consultations' free text is erased after this many years (handovers purge).
         "HANDOVER_RETENTION_YEARS": int(env.get("HANDOVER_RETENTION_YEARS", 5)),
+        # Retention (retention purge): the access log (閲覧記録) and sent or failed e-mail.
+        "ACCESS_LOG_RETENTION_YEARS": _period(env.get("ACCESS_LOG_RETENTION_YEARS", "5"), "ACCESS_LOG_RETENTION_YEARS"),
+        "OUTBOX_RETENTION_DAYS": _period(env.get("OUTBOX_RETENTION_DAYS", "90"), "OUTBOX_RETENTION_DAYS"),
+        # PostgreSQL: how long VACUUM FULL waits for transactions older than the purge to end.
+        "RETENTION_VACUUM_WAIT_SECONDS": _positive(env.get("RETENTION_VACUUM_WAIT_SECONDS", "300"),
+                                                   "RETENTION_VACUUM_WAIT_SECONDS"),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # Always use psycopg 3, whatever driver the URL names.

@@ -81,12 +81,11 @@ def test_a_second_worker_claims_its_own_batch_while_the_first_holds_its_transact
     if database.name != "postgresql":
         pytest.skip("SQLite serialises writers: a second claim waits for the first to commit")
     now = outbox
-    with app.app_context():
-        with Session(db.engine) as first:
-            # The first worker's claim, its transaction still open: its rows are locked.
-            first_ids = _claim_ids(first, now, BATCH, 300, uuid.uuid4().hex)
-            second = claim_due(now=now, batch=BATCH)  # another connection, committed
-            first.commit()
+    with app.app_context(), Session(db.engine) as first:
+        # The first worker's claim, its transaction still open: its rows are locked.
+        first_ids = _claim_ids(first, now, BATCH, 300, uuid.uuid4().hex)
+        second = claim_due(now=now, batch=BATCH)  # another connection, committed
+        first.commit()
 
     assert len(first_ids) == BATCH
     assert len(second.ids) == BATCH
