@@ -124,6 +124,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from portal.cli import register_cli
     from portal.mail.cli import register_cli as register_mail_cli
+    from portal.retention import register_cli as register_retention_cli
     from tenants.handovers.cli import register_cli as register_handovers_cli
     from tenants.cli import register_cli as register_tenant_cli
     from tools.synth import register_cli as register_synth_cli  # development data (tools/ in the repository)
@@ -132,4 +133,5 @@ def register_commands(app: Flask) -> None:
     register_mail_cli(app)
     register_tenant_cli(app)
     register_handovers_cli(app)
+    register_retention_cli(app)
     register_synth_cli(app)

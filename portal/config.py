@@ -7,6 +7,7 @@ or ``test``.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -60,6 +61,23 @@ def _number(env, name: str, default: float, kind=int):  # noqa: ANN001
         return kind(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {value!r}", f"{name} には数値を指定してください（{value!r} は使えません）") from None
+
+
+def _positive(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not (number > 0 and math.isfinite(number)):
+        raise ConfigError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return number
+
+
+def _period(value: str, name: str) -> int:
+    """A retention period: a whole number of at least 1."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -132,7 +150,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_FROM": env.get("SMTP_FROM", "kosodate-net <no-reply@kosodate-net.local>"),
-        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 10)),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", 10)),  # each socket read or write
+        # One delivery session (connect, TLS, login, the whole batch, QUIT) as a whole.
+        "SMTP_SESSION_DEADLINE": _positive(env.get("SMTP_SESSION_DEADLINE", "120"), "SMTP_SESSION_DEADLINE"),
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", 60)),
         "MAIL_RETRY_MAX_SECONDS": int(env.get("MAIL_RETRY_MAX_SECONDS", 6 * 60 * 60)),
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", 8)),
@@ -140,6 +160,12 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "MAIL_MESSAGE_ID_DOMAIN": env.get("MAIL_MESSAGE_ID_DOMAIN", "kosodate-net.local"),
         # 相談の引継ぎ: closed consultations' free text is erased after this many years (handovers purge).
         "HANDOVER_RETENTION_YEARS": int(env.get("HANDOVER_RETENTION_YEARS", 5)),
+        # Retention (retention purge): the access log (閲覧記録) and sent or failed e-mail.
+        "ACCESS_LOG_RETENTION_YEARS": _period(env.get("ACCESS_LOG_RETENTION_YEARS", "5"), "ACCESS_LOG_RETENTION_YEARS"),
+        "OUTBOX_RETENTION_DAYS": _period(env.get("OUTBOX_RETENTION_DAYS", "90"), "OUTBOX_RETENTION_DAYS"),
+        # PostgreSQL: how long VACUUM FULL waits for transactions older than the purge to end.
+        "RETENTION_VACUUM_WAIT_SECONDS": _positive(env.get("RETENTION_VACUUM_WAIT_SECONDS", "300"),
+                                                   "RETENTION_VACUUM_WAIT_SECONDS"),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # Always use psycopg 3, whatever driver the URL names.

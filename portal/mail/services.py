@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -21,10 +21,12 @@ from email.utils import format_datetime, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from sqlalchemy import and_, delete, or_
 
 from portal.extensions import db
 from portal.japanese import InputError
-from portal.mail.models import OutboxMessage
+from portal.mail.models import FAILED, SENT, OutboxMessage
+from portal.timeutil import utcnow
 
 MAX_SUBJECT_CHARS = 120
 MAX_BODY_CHARS = 4000
@@ -120,3 +122,20 @@ def build_email(msg: OutboxMessage, sender: str | Address) -> EmailMessage:
     # base64 keeps a Japanese body 7-bit clean through every relay; ASCII stays readable.
     email.set_content(body, charset="utf-8", cte=None if body.isascii() else "base64")
     return email
+
+
+def purge_outbox(days: int, now: datetime | None = None) -> int:
+    """Delete sent and failed messages older than ``days`` (recipients and bodies with their links).
+
+    Sent ones count from when the server accepted them, failed ones from when
+    they were queued. Pending and sending messages are never touched: mail is
+    not lost to a purge. Returns how many rows were deleted (flush, no commit).
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    done = or_(and_(OutboxMessage.status == SENT, OutboxMessage.sent_at < cutoff),
+               and_(OutboxMessage.status == FAILED, OutboxMessage.created_at < cutoff))
+    return db.session.execute(
+        delete(OutboxMessage).where(done).execution_options(synchronize_session=False)
+    ).rowcount

@@ -7,8 +7,9 @@ One run (``deliver_due``):
    — in one UPDATE that sets status ``sending``, a lease (``locked_until``)
    and this run's ``lease_token``, and **commit the claim before talking to
    SMTP**. On PostgreSQL the candidate rows are selected ``FOR UPDATE SKIP
-   LOCKED``, so two workers never claim the same row; on SQLite the UPDATE
-   takes the database write lock, which serialises workers.
+   LOCKED`` into an array evaluated once (``id = ANY(ARRAY(…))``), so two
+   workers never claim the same row and one never more than its batch; on
+   SQLite the UPDATE takes the database write lock, which serialises workers.
 2. **Send** each over one SMTP connection (STARTTLS and login as
    configured). Before each message the lease is renewed; a message whose
    lease was taken over by another worker is left alone.
@@ -17,7 +18,9 @@ One run (``deliver_due``):
    exponential back-off, a permanent one (5xx) or the last attempt marks it
    ``failed``. When the server cannot be reached (down, TLS or login
    refused), the messages go back to ``pending`` without using up attempts:
-   mail waits for the server, however long it is down.
+   mail waits for the server, however long it is down. So do the messages
+   left when the session's overall deadline (``SMTP_SESSION_DEADLINE``)
+   passes: a server that trickles its replies is cut off then.
 
 Delivery is at least once, never zero times: a message is marked sent only
 after the server accepted it. The window for a duplicate is a worker killed
@@ -44,10 +47,11 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, any_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
+from portal.mail.deadline import DeadlineSMTP, SessionDeadline
 from portal.mail.models import ERROR_MAX_CHARS, FAILED, PENDING, SENDING, SENT, OutboxMessage
 from portal.mail.services import build_email, sender_address
 from portal.timeutil import utcnow
@@ -85,8 +89,8 @@ def _due(now: datetime):
     )
 
 
-def _claim(session: Session, now: datetime, batch: int, lease_seconds: int) -> Claim:
-    token = uuid.uuid4().hex
+def _claim_ids(session: Session, now: datetime, batch: int, lease_seconds: int, token: str) -> list[int]:
+    """Mark up to ``batch`` due messages as claimed by ``token``; no commit."""
     locked_until = now + timedelta(seconds=lease_seconds)
     candidates = (
         select(OutboxMessage.id)
@@ -96,21 +100,32 @@ def _claim(session: Session, now: datetime, batch: int, lease_seconds: int) -> C
     )
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # ``id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` may be planned as a
+        # semi-join that re-runs the subquery per outer row, each run skipping
+        # what the last one locked: far more than n claimed. ``ARRAY(SELECT …)``
+        # is an InitPlan, evaluated exactly once, so at most n ids come out.
+        picked = any_(func.array(candidates.with_for_update(skip_locked=True).scalar_subquery()))
+        where = OutboxMessage.id == picked
+    else:
+        where = OutboxMessage.id.in_(candidates)
     # One statement: it is atomic, and on SQLite it takes the write lock first.
     claim = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates), _due(now))
+        .where(where, _due(now))
         .values(status=SENDING, locked_until=locked_until, lease_token=token)
         .execution_options(synchronize_session=False)
     )
     if dialect.update_returning:
-        ids = session.scalars(claim.returning(OutboxMessage.id)).all()
-    else:  # SQLite before 3.35
-        session.execute(claim)
-        ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.lease_token == token)).all()
+        return list(session.scalars(claim.returning(OutboxMessage.id)).all())
+    session.execute(claim)  # SQLite before 3.35
+    return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.lease_token == token)).all())
+
+
+def _claim(session: Session, now: datetime, batch: int, lease_seconds: int) -> Claim:
+    token = uuid.uuid4().hex
+    ids = _claim_ids(session, now, batch, lease_seconds, token)
     session.commit()
-    return Claim(token, tuple(sorted(ids)), locked_until)
+    return Claim(token, tuple(sorted(ids)), now + timedelta(seconds=lease_seconds))
 
 
 def claim_due(now: datetime | None = None, batch: int = 50) -> Claim:
@@ -123,8 +138,8 @@ def claim_due(now: datetime | None = None, batch: int = 50) -> Claim:
         return _claim(session, now or utcnow(), batch, current_app.config["MAIL_LEASE_SECONDS"])
 
 
-def _connect(cfg) -> smtplib.SMTP:
-    smtp = smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"])
+def _connect(cfg, deadline: SessionDeadline) -> smtplib.SMTP:
+    smtp = DeadlineSMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=cfg["SMTP_TIMEOUT"], deadline=deadline)
     try:
         smtp.ehlo()
         if cfg["SMTP_STARTTLS"]:
@@ -137,6 +152,10 @@ def _connect(cfg) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
+
+
+def _out_of_time(deadline: SessionDeadline) -> str:
+    return f"SMTP サーバーとのやり取りが制限時間（{deadline.seconds:g} 秒）内に終わりませんでした"
 
 
 def _error_text(exc: BaseException) -> str:
@@ -259,16 +278,27 @@ def deliver_due(now: datetime | None = None, batch: int = 50) -> Counts:
 
 
 def _send_all(run: _Run, messages: list[OutboxMessage], sender: Address) -> None:
+    # One overall deadline (SMTP_SESSION_DEADLINE): SMTP_TIMEOUT bounds each read only.
+    deadline = SessionDeadline(run.cfg["SMTP_SESSION_DEADLINE"])
+    try:
+        _session(run, messages, sender, deadline)
+    finally:
+        deadline.cancel()
+
+
+def _session(run: _Run, messages: list[OutboxMessage], sender: Address, deadline: SessionDeadline) -> None:
     untried = [m.id for m in messages]
     try:
-        smtp = _connect(run.cfg)
+        smtp = _connect(run.cfg, deadline)
     except (OSError, smtplib.SMTPException) as e:
-        error = f"SMTP サーバーに接続できません: {_error_text(e)}"
+        error = _out_of_time(deadline) if deadline.expired else f"SMTP サーバーに接続できません: {_error_text(e)}"
         current_app.logger.warning("%s (%s message(s) wait)", error, len(untried))
         run.release(untried, error)
         return
     try:
         for message in messages:
+            if deadline.expired:
+                raise _ServerUnavailable(_out_of_time(deadline))
             untried.remove(message.id)
             if not run.renew(message.id):
                 run.counts.skipped += 1  # another worker took it over after our lease expired
@@ -285,6 +315,9 @@ def _send_all(run: _Run, messages: list[OutboxMessage], sender: Address) -> None
                 untried.insert(0, message.id)
                 raise _ServerUnavailable(f"SMTP サーバーが送信元を拒否しました: {_error_text(e)}") from e
             except (OSError, smtplib.SMTPException) as e:
+                if deadline.expired:  # we cut the session: not this message's fault either
+                    untried.insert(0, message.id)
+                    raise _ServerUnavailable(_out_of_time(deadline)) from e
                 run.mark_failed_attempt(message, e)
                 answered = isinstance(e, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
                 if smtp.sock is None or not answered:
@@ -298,7 +331,9 @@ def _send_all(run: _Run, messages: list[OutboxMessage], sender: Address) -> None
         run.release(untried, str(e))
     finally:
         try:
-            smtp.quit()
+            if deadline.expired:
+                raise OSError("no time left for QUIT")
+            smtp.quit()  # still under the deadline: a server trickling its goodbye is cut too
         except (OSError, smtplib.SMTPException):
             smtp.close()
 

@@ -31,16 +31,16 @@ def escalate() -> None:
 @handovers_cli.command("purge")
 @click.option("--years", type=click.IntRange(min=1), default=None,
               help="保存期間（年）。省略時は設定 HANDOVER_RETENTION_YEARS（既定 5）")
-def purge(years: int | None) -> None:
+@click.option("--no-vacuum", is_flag=True, help="消去の後の VACUUM を省略する（後で retention vacuum を実行）")
+def purge(years: int | None, no_vacuum: bool) -> None:
     """Erase free text, case reference and contact preference of consultations closed longer ago than the retention period.
 
     Category, age band, urgency, dates, states and the bounce count stay, so the figures do not change.
+    Runs the whole ``retention purge`` (access log and sent e-mail too, then VACUUM).
     """
-    years = years or int(current_app.config.get("HANDOVER_RETENTION_YEARS", 5))
-    with scoped(db.session, EVERYTHING):
-        n = services.purge(years)
-        db.session.commit()
-    click.echo(f"終了から{years}年を過ぎた相談 {n} 件の記述・受付番号・連絡方法を消去しました（統計は残ります）。")
+    from portal.retention import run_purge
+
+    run_purge(handover_years=years, vacuum_after=not no_vacuum)
 
 
 @handovers_cli.command("rebuild-daily")

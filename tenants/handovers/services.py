@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -888,6 +888,24 @@ def purge(years: int, now: datetime | None = None) -> int:
             .execution_options(synchronize_session=False)
         )
     return len(id_list)
+
+
+def purge_access_log(years: int, now: datetime | None = None) -> int:
+    """Delete access-log rows older than ``years``, and every row of a consultation already purged.
+
+    The log keeps staff names and addresses (``user_label``); once a
+    consultation's text is erased, who opened it is no longer needed either.
+    Returns how many rows were deleted (run again: 0).
+    """
+    now = _now(now)
+    if years < 1:
+        raise ValueError("years must be at least 1")
+    purged = select(Consultation.id).where(Consultation.purged_at.is_not(None))
+    return db.session.execute(
+        delete(HandoverAccess)
+        .where(or_(HandoverAccess.at < retention_cutoff(now, years), HandoverAccess.consultation_id.in_(purged)))
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 # ---------------------------------------------------------------------------
