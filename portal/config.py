@@ -94,6 +94,11 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "MAIL_MESSAGE_ID_DOMAIN": env.get("MAIL_MESSAGE_ID_DOMAIN", "kosodate-net.local"),
         # 相談の引継ぎ: closed consultations' free text is erased after this many years (handovers purge).
         "HANDOVER_RETENTION_YEARS": int(env.get("HANDOVER_RETENTION_YEARS", 5)),
+        # Migrations: a downgrade that would drop rows refuses unless this is set (or -x force=1).
+        "KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE": _flag(
+            env.get("KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE", "false"), "KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE"),
+        # Backups (flask backup): SQLite busy timeout while copying a live database, in seconds.
+        "BACKUP_BUSY_TIMEOUT_SECONDS": float(env.get("BACKUP_BUSY_TIMEOUT_SECONDS", 30)),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # Always use psycopg 3, whatever driver the URL names.
