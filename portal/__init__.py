@@ -56,6 +56,7 @@ def register_models() -> None:
     import tenants.registration.models  # noqa: F401
     import tenants.rollout.models  # noqa: F401
     import tenants.transfer.models  # noqa: F401
+    import tenants.row_security  # noqa: F401  (PostgreSQL: the scope's settings for row-level security)
 
 
 def register_blueprints(app: Flask) -> None:

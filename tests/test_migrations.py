@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 
 from portal import create_app
 from portal.extensions import db
@@ -126,3 +126,30 @@ def test_dropping_a_column_with_values_refuses(empty_database_url):
         assert "declared_by_id" not in {c["name"] for c in inspect(db.engine).get_columns("network_status_declarations")}
         assert "note" in {c["name"] for c in inspect(db.engine).get_columns("network_status_declarations")}
         db.engine.dispose()
+
+
+def _policies(url: str) -> set[tuple]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, p.policyname, p.cmd, p.qual, p.with_check"
+            " FROM pg_class c LEFT JOIN pg_policies p ON p.tablename = c.relname AND p.schemaname = 'public'"
+            " WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname <> 'alembic_version'"))
+        found = {tuple(r) for r in rows}
+    engine.dispose()
+    return found
+
+
+def test_row_security_after_upgrade_equals_the_models(empty_database_url, database, app):
+    """Migrations give every TenantScoped table the same policy as tenants.row_security (PostgreSQL)."""
+    if database.name != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's")
+    migrated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with migrated.app_context():
+        upgrade()
+        db.engine.dispose()
+    from tenants.row_security import tenant_tables
+
+    policies = _policies(empty_database_url)
+    assert policies == _policies(database.url)  # the test database: create_all + row_security.install
+    assert {r[0] for r in policies if r[1] and r[2] and r[3] == "tenant_scope"} == set(tenant_tables())
