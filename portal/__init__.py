@@ -55,8 +55,8 @@ def register_models() -> None:
     import tenants.reconfirmation.models  # noqa: F401
     import tenants.registration.models  # noqa: F401
     import tenants.rollout.models  # noqa: F401
-    import tenants.transfer.models  # noqa: F401
     import tenants.row_security  # noqa: F401  (PostgreSQL: the scope's settings for row-level security)
+    import tenants.transfer.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

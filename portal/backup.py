@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import subprocess
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select, table
@@ -42,7 +42,7 @@ def kind(database_url: str) -> str:
 
 
 def default_path(instance_path: str, database_url: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     suffix = ".sqlite3" if kind(database_url) == "sqlite" else ".pgdump"
     return Path(instance_path) / "backups" / f"kosodate-{stamp}{suffix}"
 
@@ -155,9 +155,12 @@ def _check_tool_version(tool: str, database_url: str) -> None:
 
 
 def _run(argv: list[str], database_url: str, what: str) -> None:
-    done = subprocess.run(argv, env=pg_environment(database_url), capture_output=True, text=True)
+    done = subprocess.run(argv, env=pg_environment(database_url), capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BackupError(f"{what}に失敗しました: {done.stderr.strip()}")
+        hint = ""
+        if "row-level security" in done.stderr:
+            hint = "（行レベルセキュリティ: テーブル所有者として、BYPASSRLS を持つロールかスーパーユーザーで実行してください）"
+        raise BackupError(f"{what}に失敗しました{hint}: {done.stderr.strip()}")
 
 
 def _pg_create(database_url: str, path: Path) -> None:

@@ -11,7 +11,6 @@ from flask_migrate.cli import db as migrate_cli
 from sqlalchemy import select
 
 from portal import backup
-
 from portal.accounts import services
 from portal.accounts.models import Role
 from portal.extensions import db

@@ -109,13 +109,13 @@ def _apply(session: Session, connection: Connection) -> None:
 
 
 @event.listens_for(Session, "after_begin")
-def _on_begin(session: Session, transaction, connection: Connection) -> None:  # noqa: ANN001
+def _on_begin(session: Session, transaction, connection: Connection) -> None:
     session.info.pop(_APPLIED, None)
     _apply(session, connection)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _on_end(session: Session, transaction) -> None:  # noqa: ANN001
+def _on_end(session: Session, transaction) -> None:
     # Also after a savepoint: a rolled-back savepoint takes its set_config with it.
     session.info.pop(_APPLIED, None)
 
@@ -133,7 +133,7 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _on_flush(session: Session, flush_context, instances) -> None:  # noqa: ANN001
+def _on_flush(session: Session, flush_context, instances) -> None:
     if _is_postgresql(session):
         _apply(session, session.connection())
 

@@ -118,9 +118,9 @@ def test_dropping_a_column_with_values_refuses(empty_database_url):
         with db.engine.begin() as conn:
             _a_declaration(conn)
             ops = Operations(MigrationContext.configure(conn, opts={"render_as_batch": True}))
-            with pytest.raises(migration_guard.DataLossRefused, match="network_status_declarations.note"):
-                with ops.batch_alter_table("network_status_declarations") as batch:
-                    batch.drop_column("note")
+            with (pytest.raises(migration_guard.DataLossRefused, match="network_status_declarations.note"),
+                  ops.batch_alter_table("network_status_declarations") as batch):
+                batch.drop_column("note")
             with ops.batch_alter_table("network_status_declarations") as batch:
                 batch.drop_column("declared_by_id")  # all NULL: nothing lost, so it proceeds
         assert "declared_by_id" not in {c["name"] for c in inspect(db.engine).get_columns("network_status_declarations")}

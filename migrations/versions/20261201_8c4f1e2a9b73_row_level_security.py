@@ -13,7 +13,6 @@ Create Date: 2026-12-01 19:50:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '8c4f1e2a9b73'
 down_revision = '6d2a5b0f3c88'
