@@ -28,11 +28,13 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from tenants.scoping import Scope, TenantScoped, get_scope
 
 POLICY = "tenant_scope"
+# Each setting is read in its own sub-SELECT: PostgreSQL evaluates it once per
+# statement (an InitPlan) instead of once per row, and can use it in an index scan.
 POLICY_CONDITION = (
-    "current_setting('app.scope', true) = 'everything'"
-    " OR municipality_id = nullif(current_setting('app.municipality_id', true), '')::integer"
+    "(SELECT current_setting('app.scope', true)) = 'everything'"
+    " OR municipality_id = (SELECT nullif(current_setting('app.municipality_id', true), '')::integer)"
     " OR municipality_id IN (SELECT id FROM municipalities"
-    " WHERE prefecture_code = nullif(current_setting('app.prefecture_code', true), ''))"
+    " WHERE prefecture_code = (SELECT nullif(current_setting('app.prefecture_code', true), '')))"
 )
 
 _SUBJECT = "kosodate.rls_subject"  # connection.info: does RLS apply to this connection's role?

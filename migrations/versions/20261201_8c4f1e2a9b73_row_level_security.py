@@ -27,10 +27,10 @@ TENANT_TABLES = [
 ]
 
 CONDITION = (
-    "current_setting('app.scope', true) = 'everything'"
-    " OR municipality_id = nullif(current_setting('app.municipality_id', true), '')::integer"
+    "(SELECT current_setting('app.scope', true)) = 'everything'"
+    " OR municipality_id = (SELECT nullif(current_setting('app.municipality_id', true), '')::integer)"
     " OR municipality_id IN (SELECT id FROM municipalities"
-    " WHERE prefecture_code = nullif(current_setting('app.prefecture_code', true), ''))"
+    " WHERE prefecture_code = (SELECT nullif(current_setting('app.prefecture_code', true), '')))"
 )
 
 
