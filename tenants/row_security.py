@@ -86,7 +86,8 @@ def settings_for(scope: Scope | None) -> tuple[str, str, str]:
     return ("prefecture", "", scope.prefecture_code or "")
 
 
-def _subject_to_rls(connection: Connection) -> bool:
+def bound_by_row_security(connection: Connection) -> bool:
+    """Whether the policies bind this PostgreSQL connection's role (not a superuser, no BYPASSRLS)."""
     subject = connection.info.get(_SUBJECT)
     if subject is None:
         # Once per pooled connection, on the raw cursor: not a query of any feature.
@@ -98,7 +99,7 @@ def _subject_to_rls(connection: Connection) -> bool:
 
 
 def _apply(session: Session, connection: Connection) -> None:
-    if connection.dialect.name != "postgresql" or not _subject_to_rls(connection):
+    if connection.dialect.name != "postgresql" or not bound_by_row_security(connection):
         return  # SQLite, or a superuser/BYPASSRLS role that the policy does not bind anyway
     values = settings_for(get_scope(session))
     if session.info.get(_APPLIED) == values:
