@@ -1,9 +1,11 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
+from sqlalchemy import event
+
+from portal import migration_guard
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -67,6 +69,23 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _real_sqlite_transaction(connection):
+    """Run this connection's migrations inside BEGIN … COMMIT.
+
+    pysqlite opens no transaction before DDL, so a refused downgrade would
+    keep the tables it had dropped before refusing. SQLite's DDL is
+    transactional once a transaction is open; the raw connection is thrown
+    away afterwards so the pool never hands out this autocommit setting.
+    """
+    raw = connection.connection.driver_connection
+    raw.isolation_level = None  # pysqlite leaves BEGIN/COMMIT to us
+
+    @event.listens_for(connection, "begin")
+    def _begin(conn):
+        if not raw.in_transaction:  # another recipe may already have begun one
+            conn.exec_driver_sql("BEGIN")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -90,17 +109,31 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # Downgrades that would drop rows refuse unless forced (portal/migration_guard.py).
+    migration_guard.install()
+    conf_args[migration_guard.FORCE_OPTION] = migration_guard.forced(
+        context.get_x_argument(as_dictionary=True),
+        current_app.config.get("KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE", False),
+    )
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            _real_sqlite_transaction(connection)
+            conf_args.setdefault("transactional_ddl", True)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if connection.dialect.name == "sqlite":
+                connection.invalidate()  # never hand the autocommit connection back to the pool
 
 
 if context.is_offline_mode():

@@ -58,6 +58,7 @@ def register_models() -> None:
     import tenants.reconfirmation.models  # noqa: F401
     import tenants.registration.models  # noqa: F401
     import tenants.rollout.models  # noqa: F401
+    import tenants.row_security  # noqa: F401  (PostgreSQL: the scope's settings for row-level security)
     import tenants.transfer.models  # noqa: F401
 
 

@@ -166,6 +166,11 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         # PostgreSQL: how long VACUUM FULL waits for transactions older than the purge to end.
         "RETENTION_VACUUM_WAIT_SECONDS": _positive(env.get("RETENTION_VACUUM_WAIT_SECONDS", "300"),
                                                    "RETENTION_VACUUM_WAIT_SECONDS"),
+        # Migrations: a downgrade that would drop rows refuses unless this is set (or -x force=1).
+        "KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE": _flag(
+            env.get("KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE", "false"), "KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE"),
+        # Backups (flask backup): SQLite busy timeout while copying a live database, in seconds.
+        "BACKUP_BUSY_TIMEOUT_SECONDS": float(env.get("BACKUP_BUSY_TIMEOUT_SECONDS", 30)),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # Always use psycopg 3, whatever driver the URL names.

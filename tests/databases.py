@@ -7,11 +7,18 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import create_engine, exc, text
+from sqlalchemy.engine import make_url
 
 from portal.extensions import db
+from tenants import row_security
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The role the application connects as in production: no superuser, no BYPASSRLS, owns
+# nothing, so row-level security binds it. A cluster-wide role, created once, never dropped.
+APP_ROLE = os.environ.get("TEST_POSTGRES_APP_ROLE", "kosodate_test_app")
+# TEST_POSTGRES_AS_APP_ROLE=1 runs the whole PostgreSQL half as that role (schema still made by the owner).
+AS_APP_ROLE = os.environ.get("TEST_POSTGRES_AS_APP_ROLE", "") not in ("", "0")
 
 
 def pg_unreachable_reason() -> str | None:
@@ -32,6 +39,27 @@ def pg_create(dbname: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}" ENCODING \'UTF8\' TEMPLATE template0')
     return _pg_url(dbname)
+
+
+def as_role(url: str, role: str) -> str:
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def pg_grant_app_role(url: str, role: str = APP_ROLE) -> str:
+    """Grant the application's role its privileges on the database at ``url``; its URL."""
+    engine = create_engine(url)
+    try:
+        for attempt in range(3):  # two test processes may create the role at the same moment
+            try:
+                with engine.begin() as conn:
+                    row_security.grant_app_role(conn, role)
+                break
+            except (exc.IntegrityError, exc.ProgrammingError):
+                if attempt == 2:
+                    raise
+    finally:
+        engine.dispose()
+    return as_role(url, role)
 
 
 def pg_drop(dbname: str) -> None:
@@ -63,21 +91,27 @@ class PostgresDatabase:
 
     def __init__(self) -> None:
         self.dbname = f"kosodate_test_{os.getpid()}"
-        self.url = pg_create(self.dbname)
+        self.url = pg_create(self.dbname)  # the owner's (superuser's) URL
+        self.owner = create_engine(self.url)
         self.schema_ready = False
 
     def new_url(self) -> str:
-        return self.url
+        return as_role(self.url, APP_ROLE) if AS_APP_ROLE else self.url
 
     def prepare(self, app) -> None:
-        with app.app_context():
-            if not self.schema_ready:
-                db.create_all()
-                self.schema_ready = True
-                return
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+        # Schema and truncation as the owner, whichever role the app connects as.
+        if not self.schema_ready:
+            with self.owner.begin() as conn:
+                db.metadata.create_all(conn)
+                row_security.install(conn)  # what migration 8c4f1e2a9b73 does
+            if AS_APP_ROLE:
+                pg_grant_app_role(self.url)
+            self.schema_ready = True
+            return
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with self.owner.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
     def close(self) -> None:
+        self.owner.dispose()
         pg_drop(self.dbname)

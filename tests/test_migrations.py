@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 
 from portal import create_app
 from portal.extensions import db
@@ -35,10 +35,121 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_database_url):
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
 
-        downgrade(revision="base")
+        downgrade(revision="base")  # an empty database: nothing to lose, so not forced
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
 
         upgrade()  # and back up again, cleanly
         assert {"users", "municipalities", "networks"} <= set(inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+# The revision that creates the dashboard's tables, and the one before it.
+DASHBOARD_REVISION = "6d2a5b0f3c88"
+BEFORE_DASHBOARD = "5a1d0c4e7b21"
+DASHBOARD_TABLES = {"network_activities", "town_certifications", "network_status_declarations"}
+
+
+def _a_declaration(conn) -> None:
+    """A row in network_status_declarations, the table that revision's downgrade drops last."""
+    conn.execute(text(
+        "INSERT INTO municipalities (id, code, prefecture_code, prefecture_name, name, kana, kind,"
+        " designated_city, latitude, longitude)"
+        " VALUES (1, '112305', '11', '埼玉県', '新座市', 'にいざし', '市', false, 35.79, 139.56)"))
+    conn.execute(text(
+        "INSERT INTO network_status_declarations (status, declared_on, note, created_at, municipality_id)"
+        " VALUES ('established', '2026-11-01', '設置しました', '2026-11-01 09:00:00', 1)"))
+
+
+def _version(conn) -> str:
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def test_downgrade_that_would_drop_rows_refuses_and_keeps_everything(empty_database_url, capfd):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision=DASHBOARD_REVISION)
+        with db.engine.begin() as conn:
+            _a_declaration(conn)
+
+        with pytest.raises(SystemExit) as refused:  # Flask-Migrate prints the error and exits 1
+            downgrade(revision=BEFORE_DASHBOARD)
+        assert refused.value.code == 1
+        said = capfd.readouterr().err
+        assert "テーブル network_status_declarations に 1 行のデータがあるため中止しました" in said
+        assert "Refusing to drop table network_status_declarations holding 1 row(s)" in said
+        assert "Traceback" not in said
+
+        # Nothing half-done: the tables dropped before the refusal are back, the row and the version stay.
+        assert DASHBOARD_TABLES <= set(inspect(db.engine).get_table_names())
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT note FROM network_status_declarations")).scalars().all() == ["設置しました"]
+            assert _version(conn) == DASHBOARD_REVISION
+
+        downgrade(revision=BEFORE_DASHBOARD, x_arg=["force=1"])
+        assert not DASHBOARD_TABLES & set(inspect(db.engine).get_table_names())
+        with db.engine.connect() as conn:
+            assert _version(conn) == BEFORE_DASHBOARD
+        db.engine.dispose()
+
+
+def test_the_environment_variable_also_forces(empty_database_url):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "KOSODATE_ALLOW_DESTRUCTIVE_DOWNGRADE": True})
+    with app.app_context():
+        upgrade(revision=DASHBOARD_REVISION)
+        with db.engine.begin() as conn:
+            _a_declaration(conn)
+        downgrade(revision=BEFORE_DASHBOARD)
+        assert not DASHBOARD_TABLES & set(inspect(db.engine).get_table_names())
+        db.engine.dispose()
+
+
+def test_dropping_a_column_with_values_refuses(empty_database_url):
+    """The guard covers drop_column too (no revision drops one yet), also inside batch_alter_table."""
+    from alembic.operations import Operations
+
+    from portal import migration_guard
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision=DASHBOARD_REVISION)
+        migration_guard.install()
+        with db.engine.begin() as conn:
+            _a_declaration(conn)
+            ops = Operations(MigrationContext.configure(conn, opts={"render_as_batch": True}))
+            with (pytest.raises(migration_guard.DataLossRefused, match="network_status_declarations.note"),
+                  ops.batch_alter_table("network_status_declarations") as batch):
+                batch.drop_column("note")
+            with ops.batch_alter_table("network_status_declarations") as batch:
+                batch.drop_column("declared_by_id")  # all NULL: nothing lost, so it proceeds
+        assert "declared_by_id" not in {c["name"] for c in inspect(db.engine).get_columns("network_status_declarations")}
+        assert "note" in {c["name"] for c in inspect(db.engine).get_columns("network_status_declarations")}
+        db.engine.dispose()
+
+
+def _policies(url: str) -> set[tuple]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, p.policyname, p.cmd, p.qual, p.with_check"
+            " FROM pg_class c LEFT JOIN pg_policies p ON p.tablename = c.relname AND p.schemaname = 'public'"
+            " WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname <> 'alembic_version'"))
+        found = {tuple(r) for r in rows}
+    engine.dispose()
+    return found
+
+
+def test_row_security_after_upgrade_equals_the_models(empty_database_url, database, app):
+    """Migrations give every TenantScoped table the same policy as tenants.row_security (PostgreSQL)."""
+    if database.name != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's")
+    migrated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with migrated.app_context():
+        upgrade()
+        db.engine.dispose()
+    from tenants.row_security import tenant_tables
+
+    policies = _policies(empty_database_url)
+    assert policies == _policies(database.url)  # the test database: create_all + row_security.install
+    assert {r[0] for r in policies if r[1] and r[2] and r[3] == "tenant_scope"} == set(tenant_tables())

@@ -54,7 +54,7 @@ from sqlalchemy import Table, func, insert, select, text
 from portal.extensions import db
 from portal.japanese import fold
 from portal.timeutil import today_jst, utcnow
-from tenants import municipalities
+from tenants import municipalities, row_security
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily, deadlines
 from tenants.handovers.models import AGE_BAND_LABELS, CATEGORY_LABELS, Consultation, Handover
@@ -185,7 +185,8 @@ def bulk(model: type, rows: list[dict[str, Any]], chunk: int = 5000) -> None:
     if missing:
         rows = [{**r, **{k: defaults[k] for k in missing}} for r in rows]
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
+    # PostgreSQL refuses COPY FROM into a table under row-level security for a role the policies bind.
+    if connection.dialect.name == "postgresql" and not row_security.bound_by_row_security(connection):
         import json
 
         json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
