@@ -7,9 +7,10 @@ from wtforms.validators import Optional
 
 from tenants.activities.models import ActivityKind
 from tenants.rollout.forms import JaDateField, JaIntegerField
+from portal.concurrency import VersionedForm
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(VersionedForm, FlaskForm):
     kind = SelectField("種類", choices=[SelectChoice(k.value, k.label) for k in ActivityKind])
     held_on = JaDateField("開催日", validators=[Optional()], render_kw={"required": True})
     title = StringField("題名", render_kw={"required": True, "maxlength": 120},

@@ -9,6 +9,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.security.policy import allow
 from portal.timeutil import today_jst, wareki
+from tenants.forms import submit
 from tenants.members import services as members
 from tenants.members.freshness import freshness, last_april_first
 from tenants.members.models import Contact, MemberOrganization
@@ -198,20 +199,13 @@ def my_confirm(contact_id: int):
 def my_edit(contact_id: int):
     organization, contact = _my_contact(contact_id)
     form = ContactForm(obj=contact)
-    status = 200
-    if form.validate_on_submit():
-        today = today_jst()
-        try:
-            # Editing is checking: the same change confirms the contact.
-            members.update_contact(contact, {**form.data_for_service(), "last_confirmed_on": today})
-        except ValidationError as e:
-            form.show_errors(e)
-            status = 422
-        else:
-            flash(f"{contact.name}さんの情報を更新し、{wareki(today)}付けで確認済みにしました。", "success")
-            return redirect(url_for("reconfirmation.mine"))
-    elif request.method == "POST":
-        status = 422
+    today = today_jst()
+    # Editing is checking: the same change confirms the contact.
+    if submit(form, lambda data: members.update_contact(contact, {**data, "last_confirmed_on": today}) or True,
+              current=contact):
+        flash(f"{contact.name}さんの情報を更新し、{wareki(today)}付けで確認済みにしました。", "success")
+        return redirect(url_for("reconfirmation.mine"))
+    status = 409 if form.stale else 422 if request.method == "POST" else 200
     return render_template(
         "reconfirmation/contact_form.html", form=form, organization=organization, contact=contact,
         can_delete=len(organization.contacts) > 1,
