@@ -31,6 +31,8 @@ STALE_DETAIL = (
     "この画面を開いた後に、次の項目が変更されています。あなたが変えた項目は入力のまま残し、"
     "それ以外は最新の内容にしました。確かめてから、もう一度保存してください。"
 )
+# For a save outside an edit form, which has no form to show again.
+STALE_PAGE_DETAIL = "同じ内容を他の方が同時に変更したため、保存しませんでした。ページを読み込み直し、最新の内容を確かめてからもう一度お試しください。"
 VERSION_FIELDS = frozenset({"version", "version_loaded"})
 EMPTY = "（空欄）"
 

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from werkzeug.datastructures import MultiDict
 
 from portal.accounts.models import Role
@@ -24,10 +24,11 @@ from tenants.members import services as members
 from tenants.members.forms import OrganizationForm
 from tenants.members.models import Contact, MemberOrganization
 from tenants.network.models import Desk, Network
+from tenants.reconfirmation.models import ReconfirmationTask
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tenants.scoping import Scope, scoped
 from tests import factories as f
-from tests.conftest import arranged, login
+from tests.conftest import arranged, csrf_token, login
 
 M = f"/m/{f.NIIZA}"
 
@@ -83,11 +84,14 @@ class _Forms(HTMLParser):
 class LoadedForm:
     """A form as loaded from a page; change fields, then send it."""
 
-    def __init__(self, client, page: str, marker: str) -> None:
+    def __init__(self, client, page: str, marker: str, action: str | None = None) -> None:
         parser = _Forms()
         parser.feed(client.get(page).get_data(as_text=True))
-        [(action, pairs)] = [form for form in parser.forms if any(name == marker for name, _ in form[1])]
-        self.client, self.action, self.pairs = client, action or page, pairs
+        [(found, pairs)] = [
+            form for form in parser.forms
+            if any(name == marker for name, _ in form[1]) and (action is None or form[0] == action)
+        ]
+        self.client, self.action, self.pairs = client, found or page, pairs
 
     @classmethod
     def from_response(cls, client, response, action: str, marker: str) -> "LoadedForm":
@@ -116,7 +120,7 @@ def world(app):
     with arranged(app) as session:
         m = f.municipality(f.NIIZA)
         org = f.organization(m, "新座市保健センター", "hoken_center", address="新座市野火止1-1-1", phone="048-477-1111")
-        contact = f.contact(org, "見本 花子", title="母子保健係", phone="048-999-0001")
+        contact = f.contact(org, "見本 花子", title="母子保健係", phone="048-999-0001", confirmed=date(2025, 4, 1))
         session.add(Desk(municipality_id=m.id, name="新座市子育て総合支援窓口", phone="048-477-1112"))
         session.add(TownCertification(municipality_id=m.id, one_stop_desk=True))
         activity = f.activity(m, date(2026, 5, 20), title="第1回 情報交換会", participants=20)
@@ -364,3 +368,74 @@ def test_every_edit_form_refuses_a_stale_version_and_changes_nothing(app, world,
     with arranged(app):
         assert stored(world) == before
         assert _audit(world) == audited
+
+
+# ---------------------------------------------------------------------------
+# 「変更なし」: a confirmation vouches only for the version the page showed
+
+
+def contact(app, contact_id):
+    with arranged(app):
+        c = db.session.get(Contact, contact_id)
+        return SimpleNamespace(title=c.title, phone=c.phone, last_confirmed_on=c.last_confirmed_on)
+
+
+def test_confirming_a_contact_changed_since_the_page_was_loaded_is_refused(app, world):
+    member = logged_in(app, world.member)
+    confirm = f"{M}/my/contacts/{world.contact}/confirm"
+    unchanged = LoadedForm(member, f"{M}/my/contacts", "version", action=confirm)
+    desk_edit = LoadedForm(logged_in(app, world.desk), f"{M}/contacts/{world.contact}/edit", "reachable_hours")
+    assert desk_edit.send(title="子育て支援係").status_code == 302
+
+    response = unchanged.send()
+    assert response.status_code == 409
+    assert "他の方が先に更新しました" in response.get_data(as_text=True)
+    assert "子育て支援係" in response.get_data(as_text=True)  # the page shows what is stored now
+    stored = contact(app, world.contact)
+    assert (stored.title, stored.last_confirmed_on) == ("子育て支援係", date(2025, 4, 1))
+
+
+def test_completing_a_round_after_a_contact_changed_is_refused(app, world):
+    desk = logged_in(app, world.desk)
+    assert desk.post(f"{M}/reconfirmation/start",
+                     data={"csrf_token": csrf_token(desk, f"{M}/reconfirmation")}).status_code == 302
+    member = logged_in(app, world.member)
+    complete = LoadedForm(member, f"{M}/my/contacts", "contact_version")
+    assert LoadedForm(desk, f"{M}/contacts/{world.contact}/edit", "reachable_hours").send(
+        phone="048-999-0009").status_code == 302
+
+    response = complete.send()
+    assert response.status_code == 409
+    assert "他の方が先に更新しました" in response.get_data(as_text=True)
+    assert contact(app, world.contact).last_confirmed_on == date(2025, 4, 1)
+    with arranged(app):
+        assert db.session.scalar(select(ReconfirmationTask.completed_at)) is None
+    # Reloaded, the same button confirms.
+    assert LoadedForm(member, f"{M}/my/contacts", "contact_version").send().status_code == 302
+
+
+def test_a_save_outside_an_edit_form_that_loses_the_race_answers_409_and_keeps_nothing(app, world):
+    """「今日確認した」 while another worker saves the contact: the database refuses the stale UPDATE."""
+    desk = logged_in(app, world.desk)
+    token = csrf_token(desk, f"{M}/members/{world.org}")
+    table = Contact.__table__
+
+    done = []
+
+    def other_worker_saves_first(session, flush_context, instances):
+        if done or not any(isinstance(o, Contact) and o.id == world.contact for o in session.dirty):
+            return
+        done.append(True)
+        with db.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == world.contact)
+                               .values(phone="048-999-0009", version=table.c.version + 1))
+
+    event.listen(db.session, "before_flush", other_worker_saves_first)
+    try:
+        response = desk.post(f"{M}/contacts/{world.contact}/confirm", data={"csrf_token": token})
+    finally:
+        event.remove(db.session, "before_flush", other_worker_saves_first)
+    assert done and response.status_code == 409
+    assert "他の方が先に更新しました" in response.get_data(as_text=True)
+    stored = contact(app, world.contact)
+    assert (stored.phone, stored.last_confirmed_on) == ("048-999-0009", date(2025, 4, 1))

@@ -177,10 +177,12 @@ def my_complete():
     if task_ is None:
         return _render_mine(organization, error="いま受け付けている再確認はありません。", status=409)
     listed = request.form.getlist("contact_id", type=int)
+    versions = request.form.getlist("contact_version", type=int)
     try:
-        services.complete_task(task_, today_jst(), current_user, listed_contact_ids=listed)
+        services.complete_task(task_, today_jst(), current_user, listed_contact_ids=listed,
+                               listed_versions=dict(zip(listed, versions)) if versions else None)
     except ReconfirmationError as e:
-        return _render_mine(organization, error=e.message, status=422)
+        return _render_mine(organization, error=e.message, status=e.status)
     flash("ご確認ありがとうございました。すべての担当者を確認済みにしました。", "success")
     return redirect(url_for("reconfirmation.mine"))
 
@@ -188,7 +190,11 @@ def my_complete():
 @bp.post("/my/contacts/<int:contact_id>/confirm")
 @allow(Role.MEMBER, tenant=True)
 def my_confirm(contact_id: int):
-    _, contact = _my_contact(contact_id)
+    organization, contact = _my_contact(contact_id)
+    # 「変更なし」 vouches for what the page showed: not for a version saved since.
+    version = request.form.get("version", type=int)
+    if version is not None and version != contact.version:
+        return _render_mine(organization, error=services.STALE_CONFIRMATION, status=409)
     members.confirm_contact(contact, today_jst())
     flash(f"{contact.name}さんの情報を「変更なし」として確認しました。", "success")
     return redirect(url_for("reconfirmation.mine"))
