@@ -94,7 +94,7 @@ class LoadedForm:
         self.client, self.action, self.pairs = client, found or page, pairs
 
     @classmethod
-    def from_response(cls, client, response, action: str, marker: str) -> "LoadedForm":
+    def from_response(cls, client, response, action: str, marker: str) -> LoadedForm:
         form = cls.__new__(cls)
         parser = _Forms()
         parser.feed(response.get_data(as_text=True))
@@ -261,20 +261,20 @@ def test_two_saves_racing_past_the_check_lose_to_the_database(app, world):
                 .values(address="新座市野火止9-9-9", version=MemberOrganization.__table__.c.version + 1)
             )
 
-    with app.test_request_context(edit, method="POST", data=form_data):
-        with scoped(db.session, Scope(municipality_id=world.municipality_id)):
-            org = db.session.get(MemberOrganization, world.org)
-            form = OrganizationForm(obj=org, meta={"csrf": False})
+    with app.test_request_context(edit, method="POST", data=form_data), \
+            scoped(db.session, Scope(municipality_id=world.municipality_id)):
+        org = db.session.get(MemberOrganization, world.org)
+        form = OrganizationForm(obj=org, meta={"csrf": False})
 
-            def save(data):
-                other_worker_saves_first(org)
-                return members.update_organization(org, data)
+        def save(data):
+            other_worker_saves_first(org)
+            return members.update_organization(org, data)
 
-            assert submit(form, save, current=org) is None
-            assert form_status(form) == 409
-            [difference] = form.stale.differences
-            assert (difference.label, difference.loaded, difference.stored) == ("住所", "新座市野火止1-1-1", "新座市野火止9-9-9")
-            db.session.rollback()
+        assert submit(form, save, current=org) is None
+        assert form_status(form) == 409
+        [difference] = form.stale.differences
+        assert (difference.label, difference.loaded, difference.stored) == ("住所", "新座市野火止1-1-1", "新座市野火止9-9-9")
+        db.session.rollback()
     stored = organization(app, world.org)
     assert (stored.address, stored.website) == ("新座市野火止9-9-9", "")
     assert audit_changes(app, "organization", world.org) == []

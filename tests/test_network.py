@@ -13,7 +13,7 @@ from tenants.network.categories import COVERAGE_CATEGORIES, category_by_name
 from tenants.network.models import Desk, Network
 from tenants.scoping import Scope, scoped
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, form_fields, login
+from tests.conftest import arranged, form_fields, login
 
 
 @pytest.fixture

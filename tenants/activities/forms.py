@@ -5,9 +5,9 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from portal.concurrency import VersionedForm
 from tenants.activities.models import ActivityKind
 from tenants.rollout.forms import JaDateField, JaIntegerField
-from portal.concurrency import VersionedForm
 
 
 class ActivityForm(VersionedForm, FlaskForm):

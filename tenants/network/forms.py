@@ -5,8 +5,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from tenants.network.models import NetworkFormation
 from portal.concurrency import VersionedForm
+from tenants.network.models import NetworkFormation
 
 
 class NetworkForm(VersionedForm, FlaskForm):

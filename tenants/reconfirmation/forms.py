@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TelField
 from wtforms.validators import DataRequired, Length
 
-from tenants.members.services import ValidationError
 from portal.concurrency import VERSION_FIELDS, VersionedForm
+from tenants.members.services import ValidationError
 
 
 def _max(n: int) -> Length:

@@ -5,8 +5,8 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from tenants.rollout.models import NetworkStatus
 from portal.concurrency import VersionedForm
+from tenants.rollout.models import NetworkStatus
 
 
 class JaDateField(DateField):
