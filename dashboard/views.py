@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.security.policy import allow, public
 from portal.timeutil import today_jst
 from tenants.audit.models import AuditEntry
-from tenants.forms import submit
+from tenants.forms import form_status, submit
 from tenants.audit.views import AUDIT_FIELD_LABELS
 from tenants.models import Municipality
 from tenants.municipalities import prefecture_name
@@ -181,6 +181,7 @@ def _render_municipality(m: Municipality, declaration_form=None, town_form=None,
         declaration_form = DeclarationForm(formdata=None)
         declaration_form.status.data = row.status
         declaration_form.declared_on.data = today
+        declaration_form.version.data = history[0].id if history else None
     if town_form is None:
         town_form = TownForm(formdata=None, obj=town)
     return render_template(
@@ -213,11 +214,13 @@ def declare(mcode: str):
     form = DeclarationForm()
     # Written under the municipality's own scope: the guard refuses any other.
     with scoped(db.session, Scope(municipality_id=m.id)):
-        saved = submit(form, lambda data: rollout.declare(m.id, data))
+        current = rollout.current_declaration()
+        saved = submit(form, lambda data: rollout.declare(m.id, data),
+                       current=current, current_version=current.id if current else None)
     if saved:
         flash(f"{m.name}の設置状況を「{NetworkStatus(form.status.data).label}」に変更しました。", "success")
         return redirect(url_for("dashboard.municipality", mcode=m.code))
-    return _render_municipality(m, declaration_form=form, status=400)
+    return _render_municipality(m, declaration_form=form, status=form_status(form))
 
 
 @bp.post("/m/<mcode>/town")
@@ -226,8 +229,8 @@ def town(mcode: str):
     m = _municipality_or_404(mcode)
     form = TownForm()
     with scoped(db.session, Scope(municipality_id=m.id)):
-        saved = submit(form, lambda data: rollout.save_town(m.id, data))
+        saved = submit(form, lambda data: rollout.save_town(m.id, data), current=rollout.get_town())
     if saved:
         flash(f"{m.name}の地域子育て応援タウンの要件を保存しました。", "success")
         return redirect(url_for("dashboard.municipality", mcode=m.code) + "#town-heading")
-    return _render_municipality(m, town_form=form, status=400)
+    return _render_municipality(m, town_form=form, status=form_status(form))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from portal.concurrency import STALE_MESSAGE, STALE_PAGE_DETAIL
 from portal.extensions import db
 
 MESSAGES = {
@@ -46,6 +48,12 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(e):
         return _render(400, "送信を受け付けられませんでした", "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。")
+
+    @app.errorhandler(StaleDataError)
+    def _stale(e):
+        # A save outside an edit form (e.g. a confirm button) lost the row to another one: nothing is kept.
+        db.session.rollback()
+        return _render(409, STALE_MESSAGE, STALE_PAGE_DETAIL)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -99,6 +99,17 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+VERSION_INPUT = re.compile(r'<input[^>]*name="(version|version_loaded)"[^>]*value="([^"]*)"')
+
+
+def form_fields(client, path: str) -> dict:
+    """The hidden inputs an edit form at ``path`` carries: CSRF token, the version it was loaded with."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_META.search(html) or CSRF_INPUT.search(html)
+    assert match, f"no CSRF token on {path}"
+    return {"csrf_token": match.group(1), **dict(VERSION_INPUT.findall(html))}
+
+
 def login(client, email: str, password: str = "correct-horse-battery", next_url: str | None = None):
     token = csrf_token(client, "/login")
     url = "/login" + (f"?next={next_url}" if next_url else "")

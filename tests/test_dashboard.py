@@ -19,7 +19,7 @@ from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
 
 SECRET_CONTACT = "秘密野 花子"
 SECRET_CONTACT_KANA = "ひみつの はなこ"
@@ -166,10 +166,9 @@ def _headline(client):
 def test_prefecture_official_changes_a_status_and_the_headline_moves(client, saitama, app):
     login(client, saitama["prefecture"])
     assert _headline(client)[:2] == (2, 63)
-    token = csrf_token(client, "/dashboard/m/112011")
     response = client.post("/dashboard/m/112011/status",
                            data={"status": "established", "declared_on": "2026-04-01", "note": "県が聞き取り",
-                                 "csrf_token": token})
+                                 **form_fields(client, "/dashboard/m/112011")})
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/m/112011"
     established, total, html = _headline(client)
@@ -185,10 +184,12 @@ def test_declarations_keep_their_history_and_the_latest_counts(client, saitama, 
     login(client, saitama["desk"])
     token = csrf_token(client, "/m/112305/status")
     for status, day in (("preparing", "2024-01-10"), ("not_started", "2025-02-01")):
-        response = client.post("/m/112305/status", data={"status": status, "declared_on": day, "csrf_token": token})
+        response = client.post("/m/112305/status", data={"status": status, "declared_on": day,
+                                                         **form_fields(client, "/m/112305/status")})
         assert response.status_code == 302
     # A back-dated declaration is history, not the current status.
-    client.post("/m/112305/status", data={"status": "preparing", "declared_on": "2008-01-01", "csrf_token": token})
+    client.post("/m/112305/status", data={"status": "preparing", "declared_on": "2008-01-01",
+                                          **form_fields(client, "/m/112305/status")})
     html = client.get("/m/112305/status").get_data(as_text=True)
     history = html.split('data-testid="declaration-history"')[1]
     assert history.count("<tr>") == 5  # header + 4 declarations
@@ -218,7 +219,7 @@ def test_a_desk_declares_only_for_its_own_municipality(client, saitama, app):
 
 def test_bad_declarations_are_refused_with_nothing_stored(client, saitama, app):
     login(client, saitama["prefecture"])
-    token = csrf_token(client, "/dashboard/m/112011")
+    fields = form_fields(client, "/dashboard/m/112011")
     future = (today_jst() + timedelta(days=3)).isoformat()
     cases = [
         ({"status": "established", "declared_on": future}, "日付に未来の日付は入力できません。"),
@@ -227,7 +228,7 @@ def test_bad_declarations_are_refused_with_nothing_stored(client, saitama, app):
         ({"status": "done", "declared_on": "2026-01-01"}, "選択"),
     ]
     for data, message in cases:
-        response = client.post("/dashboard/m/112011/status", data={**data, "csrf_token": token})
+        response = client.post("/dashboard/m/112011/status", data={**data, **fields})
         assert response.status_code == 400, data
         if message != "選択":
             assert message in response.get_data(as_text=True), data
@@ -240,16 +241,17 @@ def test_bad_declarations_are_refused_with_nothing_stored(client, saitama, app):
 
 def test_town_checklist_is_kept_with_its_history(client, saitama, app):
     login(client, saitama["prefecture"])
-    token = csrf_token(client, "/dashboard/m/112305")
+    fields = form_fields(client, "/dashboard/m/112305")
     bad = client.post("/dashboard/m/112305/town", data={"one_stop_desk": "y", "certified_on": "2020-04-01",
-                                                         "csrf_token": token})
+                                                         **fields})
     assert bad.status_code == 400
     assert "3つの要件すべてにチェック" in bad.get_data(as_text=True)
     ok = client.post("/dashboard/m/112305/town", data={"one_stop_desk": "y", "support_hubs": "y", "network": "y",
-                                                        "certified_on": "2020-04-01", "csrf_token": token})
+                                                        "certified_on": "2020-04-01", **fields})
     assert ok.status_code == 302
     client.post("/dashboard/m/112305/town", data={"one_stop_desk": "y", "support_hubs": "y", "network": "y",
-                                                  "certified_on": "2020-04-01", "note": "更新", "csrf_token": token})
+                                                  "certified_on": "2020-04-01", "note": "更新",
+                                                  **form_fields(client, "/dashboard/m/112305")})
     html = client.get("/dashboard/m/112305").get_data(as_text=True)
     assert "令和2年4月1日" in html
     history = html.split('data-testid="town-history"')[1]
@@ -474,7 +476,7 @@ def test_desk_records_edits_and_deletes_activities(client, saitama, app):
         activity_id = db.session.scalar(select(NetworkActivity.id))
     response = client.post(f"/m/112305/activities/{activity_id}/edit", data={
         "kind": "exchange", "held_on": today_jst().isoformat(), "title": "第2回 情報交換会", "participants": "",
-        "csrf_token": token})
+        **form_fields(client, f"/m/112305/activities/{activity_id}/edit")})
     assert response.status_code == 302
     audit = client.get("/m/112305/audit").get_data(as_text=True)
     assert "活動記録" in audit and "第2回 情報交換会" in audit

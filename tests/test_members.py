@@ -13,7 +13,7 @@ from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import Contact, MemberOrganization
 from tenants.scoping import EVERYTHING, Scope, scoped, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def _counts(app):
 
 
 def _post(client, path, data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    return client.post(path, data={**form_fields(client, path), **data})
 
 
 def test_desk_adds_an_organisation_and_its_contact(app, client, niiza):

@@ -20,7 +20,7 @@ from tenants.models import Municipality
 from tenants.reconfirmation import services as reconfirmation
 from tenants.scoping import Scope, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
 
 MY_ORG = f"/m/{f.NIIZA}/my/organization"
 MY_EDIT = f"/m/{f.NIIZA}/my/organization/edit"
@@ -97,7 +97,7 @@ def form_for(org: MemberOrganization, **changes) -> dict:
 def member_save(app, client, my_org_id, **changes):
     with in_municipality(app):
         data = form_for(db.session.get(MemberOrganization, my_org_id), **changes)
-    return client.post(MY_EDIT, data={"csrf_token": csrf_token(client, MY_EDIT), **data})
+    return client.post(MY_EDIT, data={**form_fields(client, MY_EDIT), **data})
 
 
 def desk_post(client, path, data=None):
@@ -206,7 +206,7 @@ def test_another_municipality_is_404_for_members_and_desk(app, world):
     with in_municipality(app, f.KAWAGOE):
         data = form_for(db.session.get(MemberOrganization, world.other), name="川越市保健センター南")
     kawagoe_edit = f"/m/{f.KAWAGOE}/my/organization/edit"
-    assert kawagoe_member.post(kawagoe_edit, data={"csrf_token": csrf_token(kawagoe_member, kawagoe_edit), **data}).status_code == 302
+    assert kawagoe_member.post(kawagoe_edit, data={**form_fields(kawagoe_member, kawagoe_edit), **data}).status_code == 302
     (kawagoe_request,) = requests_of(app, world.other, f.KAWAGOE)
 
     desk = logged_in(app, world.desk)

@@ -13,7 +13,7 @@ from tenants.network.categories import COVERAGE_CATEGORIES, category_by_name
 from tenants.network.models import Desk, Network
 from tenants.scoping import Scope, scoped
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, login
+from tests.conftest import arranged, form_fields, login
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def empty_town(app):
 
 
 def _post(client, path, data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    return client.post(path, data={**form_fields(client, path), **data})
 
 
 def test_desk_registers_the_network_and_the_desk(app, client, empty_town):

@@ -22,7 +22,7 @@ from tenants.reconfirmation import services
 from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTask
 from tenants.scoping import Scope, TenantScopeError, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
 
 DESK_INDEX = f"/m/{f.NIIZA}/reconfirmation"
 MINE = f"/m/{f.NIIZA}/my/contacts"
@@ -129,7 +129,9 @@ def desk_post(client, path, data=None):
 
 
 def member_post(client, path, data=None):
-    return client.post(path, data={"csrf_token": csrf_token(client, MINE), **(data or {})})
+    # An edit form also carries the version it was loaded with.
+    fields = form_fields(client, path) if path.endswith("/edit") else {"csrf_token": csrf_token(client, MINE)}
+    return client.post(path, data={**fields, **(data or {})})
 
 
 def start_round(app, w):

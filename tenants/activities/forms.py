@@ -5,11 +5,12 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from portal.concurrency import VersionedForm
 from tenants.activities.models import ActivityKind
 from tenants.rollout.forms import JaDateField, JaIntegerField
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(VersionedForm, FlaskForm):
     kind = SelectField("種類", choices=[SelectChoice(k.value, k.label) for k in ActivityKind])
     held_on = JaDateField("開催日", validators=[Optional()], render_kw={"required": True})
     title = StringField("題名", render_kw={"required": True, "maxlength": 120},

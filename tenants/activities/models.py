@@ -41,6 +41,9 @@ class NetworkActivity(TenantScoped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every UPDATE; edit forms carry it (portal/concurrency.py).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     kind: Mapped[str] = mapped_column(String(12), default=ActivityKind.EXCHANGE.value)
     held_on: Mapped[date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(120))

@@ -56,7 +56,7 @@ def new():
 def edit(activity_id: int):
     activity = db.get_or_404(NetworkActivity, activity_id)
     form = ActivityForm(obj=activity)
-    if submit(form, lambda data: services.update(activity, data)):
+    if submit(form, lambda data: services.update(activity, data), current=activity):
         flash(f"活動「{activity.title}」を保存しました。", "success")
         return redirect(url_for("activities.index"))
     return render_template("activities/form.html", form=form, activity=activity), form_status(form)

@@ -8,6 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from tenants.members.models import STATUS_LABELS
 from tenants.network.categories import CATEGORIES, CONSULTATION_TAGS, CORE, RELATED
+from portal.concurrency import VersionedForm
 
 _GROUP_LABELS = {CORE: "中核となる機関", RELATED: "関連する機関・団体"}
 
@@ -25,7 +26,7 @@ def _max(n: int) -> Length:
     return Length(max=n, message=f"{n}文字以内で入力してください。")
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(VersionedForm, FlaskForm):
     name = StringField("名称", validators=[_max(120)], render_kw={"required": True})
     name_kana = StringField("ふりがな", validators=[_max(200)])
     category = SelectField("区分", choices=category_choices())
@@ -40,7 +41,7 @@ class OrganizationForm(FlaskForm):
     public_consent = BooleanField("保護者向けの公開ページに掲載することに同意している")
 
 
-class ContactForm(FlaskForm):
+class ContactForm(VersionedForm, FlaskForm):
     name = StringField("氏名", validators=[_max(100)], render_kw={"required": True})
     name_kana = StringField("ふりがな", validators=[_max(200)])
     title = StringField("役職・部署", validators=[_max(120)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -42,6 +42,9 @@ class MemberOrganization(TenantScoped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every UPDATE; edit forms carry it (portal/concurrency.py).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[str] = mapped_column(String(120))
     name_kana: Mapped[str] = mapped_column(String(200), default="")
     name_key: Mapped[str] = mapped_column(String(120))
@@ -89,6 +92,9 @@ class Contact(TenantScoped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every UPDATE; edit forms carry it (portal/concurrency.py).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     organization_id: Mapped[int] = mapped_column(ForeignKey("member_organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     name_kana: Mapped[str] = mapped_column(String(200), default="")

@@ -89,7 +89,7 @@ def show(org_id: int):
 def edit(org_id: int):
     org = db.get_or_404(MemberOrganization, org_id)
     form = OrganizationForm(obj=org)
-    if changes := submit(form, lambda data: services.update_organization(org, data) or "unchanged"):
+    if changes := submit(form, lambda data: services.update_organization(org, data) or "unchanged", current=org):
         flash("変更はありませんでした。" if changes == "unchanged" else "変更を保存しました。", "success")
         return redirect(url_for("members.show", org_id=org.id))
     return render_template("members/org_form.html", form=form, org=org), form_status(form)
@@ -130,7 +130,7 @@ def new_contact(org_id: int):
 def edit_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
     form = ContactForm(obj=contact)
-    if changes := submit(form, lambda data: services.update_contact(contact, data) or "unchanged"):
+    if changes := submit(form, lambda data: services.update_contact(contact, data) or "unchanged", current=contact):
         flash("変更はありませんでした。" if changes == "unchanged" else "担当者の変更を保存しました。", "success")
         return redirect(url_for("members.show", org_id=contact.organization_id))
     return render_template(

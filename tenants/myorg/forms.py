@@ -6,13 +6,14 @@ from wtforms.validators import Length
 
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
+from portal.concurrency import VersionedForm
 
 
 def _max(n: int) -> Length:
     return Length(max=n, message=f"{n}文字以内で入力してください。")
 
 
-class MyOrganizationForm(FlaskForm):
+class MyOrganizationForm(VersionedForm, FlaskForm):
     """What a member organisation may change itself. Status and 加入日 are the desk's."""
 
     # Held for the desk's approval when changed.

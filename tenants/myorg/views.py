@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.audit.views import ACTION_LABELS, ENTITY_LABELS
-from tenants.forms import form_data, show_errors
+from tenants.forms import show_errors, submit
 from tenants.members.freshness import freshness
 from tenants.members.models import MemberOrganization, OrganizationChangeRequest
 from tenants.members.services import FIELD_LABELS, ValidationError
@@ -78,23 +78,19 @@ def show():
 def edit():
     org = _my_organization()
     form = MyOrganizationForm(obj=org)
-    if form.validate_on_submit():
-        try:
-            outcome = services.submit_changes(org, form_data(form), current_user)
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            if outcome.applied:
-                flash("登録情報を更新しました。総合支援窓口にお知らせしました。", "success")
-            if outcome.request_changed:
-                flash(services.HELD_NOTICE, "info")
-            if not outcome.changed:
-                flash("変更はありませんでした。", "info")
-            return redirect(url_for("myorg.show"))
+    outcome = submit(form, lambda data: services.submit_changes(org, data, current_user), current=org)
+    if outcome:
+        if outcome.applied:
+            flash("登録情報を更新しました。総合支援窓口にお知らせしました。", "success")
+        if outcome.request_changed:
+            flash(services.HELD_NOTICE, "info")
+        if not outcome.changed:
+            flash("変更はありませんでした。", "info")
+        return redirect(url_for("myorg.show"))
     return render_template(
         "myorg/edit.html", form=form, org=org,
         pending=services.pending_request_for(org), field_labels=FIELD_LABELS,
-    ), 422 if form.is_submitted() else 200
+    ), 409 if form.stale else 422 if form.is_submitted() else 200
 
 
 # ---------------------------------------------------------------------------

@@ -5,10 +5,11 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from portal.concurrency import VersionedForm
 from tenants.network.models import NetworkFormation
 
 
-class NetworkForm(FlaskForm):
+class NetworkForm(VersionedForm, FlaskForm):
     name = StringField("名称", validators=[Length(max=120, message="120文字以内で入力してください。")],
                        render_kw={"required": True})
     established_on = DateField("設置日", validators=[Optional()],
@@ -20,7 +21,7 @@ class NetworkForm(FlaskForm):
                                      description="例: 情報交換、学習会、ガイドブックの編集など")
 
 
-class DeskForm(FlaskForm):
+class DeskForm(VersionedForm, FlaskForm):
     name = StringField("窓口の名称", validators=[Length(max=120)], render_kw={"required": True})
     postal_code = StringField("郵便番号", validators=[Length(max=10)], render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
     address = StringField("所在地", validators=[Length(max=200)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, DateTime, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -39,6 +39,9 @@ class Network(TenantScoped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every UPDATE; edit forms carry it (portal/concurrency.py).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[str] = mapped_column(String(120))
     established_on: Mapped[date | None] = mapped_column(Date)
     formation: Mapped[str] = mapped_column(String(20), default=NetworkFormation.NEW.value)
@@ -60,6 +63,9 @@ class Desk(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("municipality_id", name="uq_desks_municipality_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every UPDATE; edit forms carry it (portal/concurrency.py).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     name: Mapped[str] = mapped_column(String(120))
     postal_code: Mapped[str] = mapped_column(String(8), default="")
     address: Mapped[str] = mapped_column(String(200), default="")

@@ -40,7 +40,7 @@ def edit():
     form = NetworkForm(obj=network)
     if not network and not form.is_submitted():
         form.name.data = f"{current_municipality.name}子育て支援ネットワーク"
-    if submit(form, services.save_network):
+    if submit(form, services.save_network, current=network):
         flash("ネットワークの情報を保存しました。", "success")
         return redirect(url_for("network.show"))
     return render_template("network/edit.html", form=form, network=network), form_status(form)
@@ -53,7 +53,7 @@ def edit_desk():
     form = DeskForm(obj=desk)
     if not desk and not form.is_submitted():
         form.name.data = f"{current_municipality.name}子育て総合支援窓口"
-    if submit(form, services.save_desk):
+    if submit(form, services.save_desk, current=desk):
         flash("総合支援窓口の情報を保存しました。", "success")
         return redirect(url_for("network.show"))
     return render_template("network/desk.html", form=form), form_status(form)

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TelField
 from wtforms.validators import DataRequired, Length
 
+from portal.concurrency import VERSION_FIELDS, VersionedForm
 from tenants.members.services import ValidationError
 
 
@@ -11,7 +12,7 @@ def _max(n: int) -> Length:
     return Length(max=n, message=f"{n}文字以内で入力してください。")
 
 
-class ContactForm(FlaskForm):
+class ContactForm(VersionedForm, FlaskForm):
     """A member organisation's own contact (担当者)."""
 
     name = StringField(
@@ -26,7 +27,7 @@ class ContactForm(FlaskForm):
     is_primary = BooleanField("この団体の主担当（最初に連絡する人）にする")
 
     def data_for_service(self) -> dict:
-        return {name: f.data for name, f in self._fields.items() if name != "csrf_token"}
+        return {name: f.data for name, f in self._fields.items() if name != "csrf_token" and name not in VERSION_FIELDS}
 
     def show_errors(self, error: ValidationError) -> None:
         """The service's Japanese messages, each under its field."""

@@ -42,9 +42,15 @@ TAKING_PART = (MemberStatus.ACTIVE.value, MemberStatus.SUSPENDED.value)
 class ReconfirmationError(Exception):
     """A refused action; the message is Japanese and meant for the user."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
+
+
+STALE_CONFIRMATION = (
+    "他の方が先に更新しました。最新の内容を表示しています。確かめてから、もう一度確認してください。"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -347,7 +353,7 @@ def open_task_for(organization: MemberOrganization) -> ReconfirmationTask | None
 
 def complete_task(
     task: ReconfirmationTask, today: date, completed_by=None,  # noqa: ANN001 (a User or None)
-    listed_contact_ids: Collection[int] | None = None,
+    listed_contact_ids: Collection[int] | None = None, listed_versions: dict[int, int] | None = None,
 ) -> None:
     """「変更なし、すべて確認しました」: confirm every contact and mark the task done.
 
@@ -365,6 +371,9 @@ def complete_task(
         raise ReconfirmationError(
             "担当者の一覧が変わりました。画面を読み込み直し、内容を確かめてからもう一度お願いします。"
         )
+    # ``listed_versions``: the version of each contact as the user saw it; one saved since is not confirmed unseen.
+    if listed_versions is not None and any(listed_versions.get(c.id) != c.version for c in contacts):
+        raise ReconfirmationError(STALE_CONFIRMATION, status=409)
     for contact in contacts:
         members.confirm_contact(contact, today)
     task.completed_at = utcnow()

@@ -9,6 +9,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.security.policy import allow
 from portal.timeutil import today_jst, wareki
+from tenants.forms import submit
 from tenants.members import services as members
 from tenants.members.freshness import freshness, last_april_first
 from tenants.members.models import Contact, MemberOrganization
@@ -176,10 +177,12 @@ def my_complete():
     if task_ is None:
         return _render_mine(organization, error="いま受け付けている再確認はありません。", status=409)
     listed = request.form.getlist("contact_id", type=int)
+    versions = request.form.getlist("contact_version", type=int)
     try:
-        services.complete_task(task_, today_jst(), current_user, listed_contact_ids=listed)
+        services.complete_task(task_, today_jst(), current_user, listed_contact_ids=listed,
+                               listed_versions=dict(zip(listed, versions)) if versions else None)
     except ReconfirmationError as e:
-        return _render_mine(organization, error=e.message, status=422)
+        return _render_mine(organization, error=e.message, status=e.status)
     flash("ご確認ありがとうございました。すべての担当者を確認済みにしました。", "success")
     return redirect(url_for("reconfirmation.mine"))
 
@@ -187,7 +190,11 @@ def my_complete():
 @bp.post("/my/contacts/<int:contact_id>/confirm")
 @allow(Role.MEMBER, tenant=True)
 def my_confirm(contact_id: int):
-    _, contact = _my_contact(contact_id)
+    organization, contact = _my_contact(contact_id)
+    # 「変更なし」 vouches for what the page showed: not for a version saved since.
+    version = request.form.get("version", type=int)
+    if version is not None and version != contact.version:
+        return _render_mine(organization, error=services.STALE_CONFIRMATION, status=409)
     members.confirm_contact(contact, today_jst())
     flash(f"{contact.name}さんの情報を「変更なし」として確認しました。", "success")
     return redirect(url_for("reconfirmation.mine"))
@@ -198,20 +205,13 @@ def my_confirm(contact_id: int):
 def my_edit(contact_id: int):
     organization, contact = _my_contact(contact_id)
     form = ContactForm(obj=contact)
-    status = 200
-    if form.validate_on_submit():
-        today = today_jst()
-        try:
-            # Editing is checking: the same change confirms the contact.
-            members.update_contact(contact, {**form.data_for_service(), "last_confirmed_on": today})
-        except ValidationError as e:
-            form.show_errors(e)
-            status = 422
-        else:
-            flash(f"{contact.name}さんの情報を更新し、{wareki(today)}付けで確認済みにしました。", "success")
-            return redirect(url_for("reconfirmation.mine"))
-    elif request.method == "POST":
-        status = 422
+    today = today_jst()
+    # Editing is checking: the same change confirms the contact.
+    if submit(form, lambda data: members.update_contact(contact, {**data, "last_confirmed_on": today}) or True,
+              current=contact):
+        flash(f"{contact.name}さんの情報を更新し、{wareki(today)}付けで確認済みにしました。", "success")
+        return redirect(url_for("reconfirmation.mine"))
+    status = 409 if form.stale else 422 if request.method == "POST" else 200
     return render_template(
         "reconfirmation/contact_form.html", form=form, organization=organization, contact=contact,
         can_delete=len(organization.contacts) > 1,

@@ -5,6 +5,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from portal.concurrency import VersionedForm
 from tenants.rollout.models import NetworkStatus
 
 
@@ -28,7 +29,10 @@ class JaIntegerField(IntegerField):
             raise ValueError("半角の数字で入力してください。") from None
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(VersionedForm, FlaskForm):
+    # A declaration adds to the history; it conflicts when another one changed the status meanwhile.
+    versioned_fields = ("status",)
+
     status = SelectField("ネットワークの設置状況", choices=[SelectChoice(s.value, s.label) for s in NetworkStatus])
     declared_on = JaDateField("日付", validators=[Optional()],
                             description="その状況になった日（設置済なら設置した日）")
@@ -36,7 +40,7 @@ class DeclarationForm(FlaskForm):
                          description="例: 要保護児童対策地域協議会を母体に準備会を開催")
 
 
-class TownForm(FlaskForm):
+class TownForm(VersionedForm, FlaskForm):
     one_stop_desk = BooleanField("総合支援窓口（ワンストップ窓口）がある")
     support_hubs = BooleanField("おおむね中学校区ごとに子育て支援拠点がある")
     network = BooleanField("子育て支援ネットワークがある")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -69,6 +69,9 @@ class TownCertification(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("municipality_id", name="uq_town_certifications_municipality_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Counted up by every UPDATE; edit forms carry it (portal/concurrency.py).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
     one_stop_desk: Mapped[bool] = mapped_column(Boolean, default=False)  # 総合支援窓口
     support_hubs: Mapped[bool] = mapped_column(Boolean, default=False)  # 中学校区ごとの拠点
     network: Mapped[bool] = mapped_column(Boolean, default=False)  # 子育て支援ネットワーク

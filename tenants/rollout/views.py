@@ -27,7 +27,11 @@ def status():
     if not form.is_submitted():
         form.status.data = current.status if current else "not_started"
         form.declared_on.data = today_jst()
-    if submit(form, lambda data: services.declare(current_municipality.id, data)):
+        # The declaration this one follows: another one saved meanwhile is a conflict.
+        form.version.data = current.id if current else None
+    saved = submit(form, lambda data: services.declare(current_municipality.id, data),
+                   current=current, current_version=current.id if current else None)
+    if saved:
         flash(f"設置状況を「{NetworkStatus(form.status.data).label}」として申告しました。", "success")
         return redirect(url_for("rollout.status"))
     return render_template(
