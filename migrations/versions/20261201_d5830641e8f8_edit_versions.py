@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5830641e8f8'
-down_revision = '6d2a5b0f3c88'
+down_revision = '8c4f1e2a9b73'
 branch_labels = None
 depends_on = None
 
