@@ -3,7 +3,6 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
-from sqlalchemy import event
 
 from portal import migration_guard
 
@@ -69,23 +68,6 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-def _real_sqlite_transaction(connection):
-    """Run this connection's migrations inside BEGIN … COMMIT.
-
-    pysqlite opens no transaction before DDL, so a refused downgrade would
-    keep the tables it had dropped before refusing. SQLite's DDL is
-    transactional once a transaction is open; the raw connection is thrown
-    away afterwards so the pool never hands out this autocommit setting.
-    """
-    raw = connection.connection.driver_connection
-    raw.isolation_level = None  # pysqlite leaves BEGIN/COMMIT to us
-
-    @event.listens_for(connection, "begin")
-    def _begin(conn):
-        if not raw.in_transaction:  # another recipe may already have begun one
-            conn.exec_driver_sql("BEGIN")
-
-
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -120,7 +102,8 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         if connection.dialect.name == "sqlite":
-            _real_sqlite_transaction(connection)
+            # portal/database.py makes SQLite connections transactional (BEGIN …
+            # COMMIT), so a refused downgrade keeps the tables it had dropped.
             conf_args.setdefault("transactional_ddl", True)
         context.configure(
             connection=connection,
@@ -128,12 +111,8 @@ def run_migrations_online():
             **conf_args
         )
 
-        try:
-            with context.begin_transaction():
-                context.run_migrations()
-        finally:
-            if connection.dialect.name == "sqlite":
-                connection.invalidate()  # never hand the autocommit connection back to the pool
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 if context.is_offline_mode():
