@@ -35,6 +35,7 @@ from portal.extensions import db
 from portal.japanese import clean
 from portal.mail.services import enqueue
 from portal.timeutil import to_jst, utcnow
+from portal.transactions import keep_even_if_refused
 from tenants.handovers import daily, deadlines
 from tenants.handovers.models import (
     ACTIVE_STATUSES,
@@ -777,8 +778,8 @@ def log_access(user: User, party: Party | None, action: AccessAction, *, consult
         handover_id=handover_id,
         action=action.value,
     )
-    db.session.add(entry)
-    db.session.flush()
+    # Stored even when the page is a refusal (422/403/409) whose request rolls back.
+    keep_even_if_refused(entry)
     return entry
 
 
