@@ -61,22 +61,31 @@ def _expiry_reason(row: UserSession, now: datetime) -> str | None:
     return None
 
 
-def is_live(user: User) -> bool:
-    """Whether this request's cookie names a live session of ``user`` (called for every request)."""
+def load_user(session_token: str) -> User | None:
+    """The user of this request's cookie if its session is live (called for every request).
+
+    One statement, user and session together, so checking the session costs no extra query.
+    """
     key = session.get(COOKIE_KEY)
-    if not key or not user.is_active:
-        return False
-    row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
-    if row is None or row.user_id != user.id or row.ended_at is not None:
-        return False
+    if not key:
+        return None
+    found = db.session.execute(
+        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+        .where(User.session_token == session_token, UserSession.key_hash == _hash(key))
+    ).first()
+    if found is None:
+        return None
+    user, row = found
+    if row.ended_at is not None or not user.is_active:
+        return None
     now = utcnow()
     reason = _expiry_reason(row, now)
     if reason:
         row.ended_at, row.ended_reason = now, reason
-        return False
+        return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return True
+    return user
 
 
 def end_current(reason: str = "logout") -> None:

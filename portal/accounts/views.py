@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-
 from sqlalchemy import select
 
 from portal.accounts import services, sessions, tokens
 from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, LogoutForm, NewPasswordForm
 from portal.accounts.models import Role, TokenPurpose, User
 from portal.extensions import db, login_manager
+from portal.pagination import paginate
 from portal.security.policy import allow, public
 
 bp = Blueprint("accounts", __name__)
@@ -22,11 +22,8 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def _load_user(session_token: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
     # The cookie alone proves nothing: its session must be live in the database.
-    if user is None or not sessions.is_live(user):
-        return None
-    return user
+    return sessions.load_user(session_token)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -169,8 +166,6 @@ def change_password():
 @bp.get("/admin/users")
 @allow(Role.ADMIN)
 def admin_users():
-    from portal.pagination import paginate
-
     page = paginate(select(User).order_by(User.role, User.email), 50)
     return render_template(
         "accounts/admin_users.html", page=page, live=sessions.live_counts(), form=LogoutForm(),
@@ -178,8 +173,6 @@ def admin_users():
 
 
 def _admin_target(user_id: int) -> User:
-    from flask import abort
-
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
