@@ -123,7 +123,10 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": mode == "production",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        # Server-side sessions (portal/accounts/sessions.py): ended after this long without a
+        # request, and this long after login whatever happens; the cookie lives no longer.
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", 60)),
+        "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", 12)),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         # Roster imports (CSV/XLSX): size and row limits.
@@ -176,4 +179,5 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         # Always use psycopg 3, whatever driver the URL names.
         cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + cfg["SQLALCHEMY_DATABASE_URI"][len("postgresql://"):]
     cfg.update(overrides)
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]))
     return cfg

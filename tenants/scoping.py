@@ -12,17 +12,22 @@ session, so a scope never leaks from one request into the next.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import ForeignKey, Table, event, inspect, select
+from sqlalchemy import Delete, ForeignKey, Select, TableClause, TextClause, Update, event, inspect, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
-from sqlalchemy.sql import visitors
+from sqlalchemy.sql.selectable import CTE, Alias, Join, Subquery
+from sqlalchemy.sql.util import extract_first_column_annotation
 
 from tenants.models import Municipality
 
 SCOPE_KEY = "kosodate.tenant_scope"
+# Execution option for the rare statement that filters by municipality itself
+# (e.g. text()); the listener then trusts it instead of refusing it.
+SCOPE_CHECKED_BY_HAND = "kosodate_tenant_scope_checked_by_hand"
 
 
 class TenantScopeError(RuntimeError):
@@ -91,31 +96,116 @@ def _tenant_table_names() -> set[str]:
     return {cls.__table__.name for cls in _all_subclasses(TenantScoped) if "__table__" in vars(cls)}
 
 
-def _touches_tenant_data(state: ORMExecuteState) -> bool:
-    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
-        return True
-    # all_mappers sees only the top level: look into subqueries and
-    # select_from() too, so `select(func.count()).select_from(sub)` is scoped.
-    names = _tenant_table_names()
-    return any(
-        isinstance(element, Table) and element.name in names for element in visitors.iterate(state.statement)
-    )
+def _entity_table(element) -> str | None:
+    """The table of the mapped entity an ORM-annotated element stands for, if any."""
+    entity = element._annotations.get("parententity")
+    return entity.mapper.local_table.name if entity is not None else None
+
+
+def _add_from(from_, names: set[str], tables: set[str], unscopable: set[str]) -> None:
+    """Collect the tenant tables one FROM element reads (subqueries are walked on their own)."""
+    if isinstance(from_, Join):
+        _add_from(from_.left, names, tables, unscopable)
+        _add_from(from_.right, names, tables, unscopable)
+    elif isinstance(from_, TableClause) and from_.name in names:
+        tables.add(from_.name)
+    elif isinstance(from_, Alias) and isinstance(from_.element, TableClause) and from_.element.name in names:
+        # aliased(Model) is filtered (include_aliases); a Core table.alias() never is.
+        (tables if _entity_table(from_) else unscopable).add(from_.element.name)
+
+
+def _join_target_table(target) -> str | None:
+    prop = getattr(target, "property", None)
+    if prop is not None and hasattr(prop, "mapper"):  # join(Model.relationship)
+        return prop.mapper.local_table.name
+    return _entity_table(target) if hasattr(target, "_annotations") else None
+
+
+def _check_select(sel: Select, names: set[str], outer: frozenset[str]) -> tuple[set[str], set[str]]:
+    """(tenant tables this SELECT reads, those with_loader_criteria will not filter).
+
+    with_loader_criteria filters the entities of the columns clause (a column
+    or function counts for the first mapped entity inside it), select_from()
+    and join() of a mapped entity. A table that is only named in WHERE, or
+    reached through a Core table, is not filtered, unless it is correlated to
+    an enclosing SELECT that reads it.
+    """
+    tables: set[str] = set()
+    unscopable: set[str] = set()
+    for element in (*sel._raw_columns, *sel._where_criteria, *sel._having_criteria, *sel._from_obj):
+        for from_ in element._from_objects:
+            _add_from(from_, names, tables, unscopable)
+    joined = {_join_target_table(target) for target, *_ in sel._setup_joins}
+    tables |= joined & names
+    for target, onclause, *_ in sel._setup_joins:
+        for element in (target, onclause):
+            for from_ in getattr(element, "_from_objects", ()):
+                _add_from(from_, names, tables, unscopable)
+    covered = set()
+    for column in sel._raw_columns:
+        entity_table = _entity_table(column)
+        if entity_table is None:
+            first = extract_first_column_annotation(column, "parententity")
+            entity_table = first.mapper.local_table.name if first is not None else None
+        covered.add(entity_table)
+    covered |= {_entity_table(from_) for from_ in sel._from_obj}
+    covered |= joined
+    correlated = outer if sel._auto_correlate else frozenset()
+    return tables, unscopable | (tables - covered - correlated)
+
+
+def _tenant_tables(statement, names: set[str]) -> tuple[set[str], set[str]]:
+    """(tenant tables a statement reads or writes, those the scope cannot be applied to)."""
+    touched: set[str] = set()
+    unscoped: set[str] = set()
+    stack = [(statement, frozenset())]
+    while stack:
+        element, outer = stack.pop()
+        inner = outer
+        if isinstance(element, TextClause):
+            named = {n for n in names if re.search(rf"\b{n}\b", element.text, re.IGNORECASE)}
+            touched |= named
+            unscoped |= named
+        elif isinstance(element, Select):
+            tables, bad = _check_select(element, names, outer)
+            touched |= tables | bad
+            unscoped |= bad
+            inner = outer | tables
+        elif isinstance(element, (Update, Delete)) and element.table.name in names:
+            touched.add(element.table.name)
+            if _entity_table(element.table) is None:  # Core update(table): no loader criteria
+                unscoped.add(element.table.name)
+            inner = outer | {element.table.name}
+        elif isinstance(element, (Subquery, CTE)):
+            inner = frozenset()  # a FROM subquery does not correlate to the enclosing query
+        stack.extend((child, inner) for child in element.get_children())
+    return touched, unscoped
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     # Lazy and column loads inherit the criteria of the query that loaded the parent.
     if state.is_column_load or state.is_relationship_load:
         return
-    if not _touches_tenant_data(state):
+    from_select = getattr(state.statement, "select", None) if state.is_insert else None
+    if state.is_insert and from_select is None:  # new rows are checked by the before_flush guard
+        return
+    touched, unscoped = _tenant_tables(from_select if state.is_insert else state.statement, _tenant_table_names())
+    if state.is_insert:
+        unscoped = touched  # INSERT … SELECT gets no loader criteria
+    if not touched:
         return
     scope = get_scope(state.session)
     if scope is None:
         raise TenantScopeError("tenant data queried without a tenant scope")
     if scope.everything:
         return
+    if unscoped and not state.execution_options.get(SCOPE_CHECKED_BY_HAND):
+        # Fail closed: a shape the loader criteria cannot reach would return every municipality's rows.
+        raise TenantScopeError(
+            f"cannot apply the tenant scope to {', '.join(sorted(unscoped))}: select the mapped entity "
+            "(or a column of it) instead of a bare table, a WHERE-only reference or text()"
+        )
     if scope.municipality_id is not None:
         municipality_id = scope.municipality_id
         criteria = with_loader_criteria(

@@ -668,3 +668,62 @@ def test_an_organisation_with_handovers_cannot_be_deleted_and_nothing_changes(ap
 
     # An organisation without any handover is still deleted as before.
     assert post(desk, f"{M}/members/{world.other}/delete").status_code == 302
+
+
+# ---------------------------------------------------------------------------
+# Every display of a consultation's content is logged, refusals too (issue 11)
+
+
+def _logged(app, cid, email) -> int:
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        return db.session.scalar(select(func.count(HandoverAccess.id)).where(
+            HandoverAccess.consultation_id == cid, HandoverAccess.user_id == user_id,
+            HandoverAccess.action == "view"))
+
+
+REFUSALS = {
+    # name: (who, steps before as (who, url suffix, data), url suffix, data, status)
+    "consent=zzz": ("desk", [], "consultation/consent", {"consent": "zzz"}, 422),
+    "close without an outcome": ("desk", [], "consultation/close", {"outcome": ""}, 422),
+    "send while a handover is active": ("desk", [], "consultation/send", {"recipient": "shien"}, 409),
+    "accept by the wrong party": ("desk", [], "handover/accept", {}, 403),
+    "decline without a reason": ("hoken", [], "handover/decline", {"reason": ""}, 422),
+    "resolve before accept": ("hoken", [], "handover/resolve", {"outcome": "済"}, 409),
+    "withdraw twice": ("desk", [("desk", "handover/withdraw", {})], "handover/withdraw", {}, 409),
+}
+
+
+@pytest.mark.parametrize("refusal", list(REFUSALS))
+def test_refused_post_showing_the_consultation_is_logged(app, world, sent, refusal):
+    who, before, suffix, data, status = REFUSALS[refusal]
+    clients = {"desk": (sent.desk, world.desk), "hoken": (sent.hoken, world.hoken_user)}
+
+    def url(s):
+        kind, action = s.split("/")
+        base = f"{M}/handovers/consultations/{sent.cid}" if kind == "consultation" else f"{M}/handovers/{sent.hid}"
+        return f"{base}/{action}"
+
+    for step_who, step, step_data in before:
+        assert post(clients[step_who][0], url(step), step_data).status_code == 302
+    if data.get("recipient") == "shien":
+        data = {"recipient": str(world.shien)}
+    client, email = clients[who]
+    logged_before = _logged(app, sent.cid, email)
+    response = post(client, url(suffix), data)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    # The refusal shows the consultation again (content, 受付番号, 連絡方法) ...
+    assert SUMMARY in html and "平日午後に電話" in html
+    # ... and that display is in the access log although the request rolled back.
+    assert _logged(app, sent.cid, email) == logged_before + 1
+
+
+def test_a_refusal_still_rolls_back_everything_but_the_log(app, world, sent):
+    before = load(app, Consultation, sent.cid)
+    response = post(sent.desk, f"{M}/handovers/consultations/{sent.cid}/consent", {"consent": "zzz"})
+    assert response.status_code == 422
+    after = load(app, Consultation, sent.cid)
+    assert (after.consent, after.consent_reason) == (before.consent, before.consent_reason)
+    assert count(app, Handover) == 1

@@ -1,11 +1,15 @@
 """Tenant scoping is automatic and fails closed."""
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, insert, select, text, union_all, update
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
+from portal.timeutil import utcnow
+from tenants.members.models import Contact, MemberOrganization
+from tenants.models import Municipality
 from tenants.network.models import Network
-from tenants.scoping import EVERYTHING, Scope, TenantScopeError, scoped, set_scope
+from tenants.scoping import SCOPE_CHECKED_BY_HAND, EVERYTHING, Scope, TenantScopeError, scoped, set_scope
 from tests import factories as f
 
 
@@ -135,3 +139,131 @@ def test_scope_must_name_exactly_one_thing():
         Scope()
     with pytest.raises(ValueError):
         Scope(municipality_id=1, prefecture_code="11")
+
+
+# ---------------------------------------------------------------------------
+# Every statement shape: filtered to the scope, or refused — never a leak.
+
+
+@pytest.fixture
+def shapes_world(app, two_networks):
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        niiza = db.session.get(Municipality, two_networks["niiza"][0])
+        kawagoe = db.session.get(Municipality, two_networks["kawagoe"][0])
+        f.contact(f.organization(niiza, "新座市保健センター"), "新座 一郎")
+        f.contact(f.organization(kawagoe, "川越市保健センター"), "川越 二郎")
+        f.contact(f.organization(kawagoe, "川越市子育て支援センター"), "川越 三郎")
+        db.session.commit()
+    return two_networks
+
+
+def _shapes():
+    N, O, C = Network, MemberOrganization, Contact
+    return {
+        "entity": (select(N), None),
+        "column": (select(N.municipality_id), None),
+        "count over a column": (select(func.count(N.id)), None),
+        "select_from(entity)": (select(func.count()).select_from(N), None),
+        "subquery of an entity": (select(func.count()).select_from(select(N).subquery()), None),
+        "subquery of columns": (select(func.count()).select_from(select(O.municipality_id).subquery()), None),
+        "join": (select(C.municipality_id).join(O, C.organization_id == O.id), None),
+        "join on a relationship": (select(O.municipality_id).join(O.contacts), None),
+        "exists of an entity column": (
+            select(O.municipality_id).where(select(C.id).where(C.organization_id == O.id).exists()), None),
+        "scalar subquery": (select(select(func.count(O.id)).scalar_subquery()), None),
+        "union": (union_all(select(N.municipality_id), select(O.municipality_id)), None),
+        "aliased entity": (select(aliased(O)), None),
+        # Shapes the loader criteria cannot reach: refused.
+        "count(*) with a WHERE only": (select(func.count()).where(O.id > 0), TenantScopeError),
+        "with_only_columns(count)": (select(O).where(O.id > 0).with_only_columns(func.count()), TenantScopeError),
+        "select_from(Core table)": (select(func.count()).select_from(O.__table__), TenantScopeError),
+        "subquery of Core columns": (
+            select(func.count()).select_from(select(O.__table__.c.id).subquery()), TenantScopeError),
+        "Core join": (select(func.count()).select_from(O.__table__.join(C.__table__)), TenantScopeError),
+        "exists() with a WHERE only": (
+            select(O.municipality_id).where(exists().where(C.organization_id != O.id)), TenantScopeError),
+        "second entity inside a function": (select(func.coalesce(N.municipality_id, O.municipality_id)),
+                                            TenantScopeError),
+        "column of an alias": (select(aliased(O).municipality_id), TenantScopeError),
+        "Core alias": (select(func.count()).select_from(O.__table__.alias()), TenantScopeError),
+        "uncorrelated subquery naming an outer table": (
+            select(N.municipality_id).where(
+                select(O.id).where(O.municipality_id == N.municipality_id).correlate(None).exists()),
+            TenantScopeError),
+        "text()": (text("SELECT municipality_id FROM member_organizations"), TenantScopeError),
+        "text() in a select": (select(text("count(*) FROM contacts")), TenantScopeError),
+        "Core update": (update(O.__table__).values(phone="x"), TenantScopeError),
+        "Core delete": (delete(C.__table__), TenantScopeError),
+        "insert from a select": (
+            insert(Network.__table__).from_select(["municipality_id", "name"], select(O.municipality_id, O.name)),
+            TenantScopeError),
+    }
+
+
+def _municipality_ids(result) -> set:
+    out = set()
+    for row in result:
+        for value in row:
+            out.add(value.municipality_id if hasattr(value, "municipality_id") else value)
+    return out
+
+
+@pytest.mark.parametrize("shape", list(_shapes()))
+def test_every_statement_shape_is_filtered_or_refused(app, shapes_world, shape):
+    niiza_id = shapes_world["niiza"][0]
+    statement, refused = _shapes()[shape]
+    with app.app_context():
+        set_scope(db.session, Scope(municipality_id=niiza_id))
+        if refused:
+            with pytest.raises(refused):
+                db.session.execute(statement)
+            db.session.rollback()
+            # Nothing changed either: the refusal came before the statement ran.
+            with scoped(db.session, EVERYTHING):
+                assert db.session.scalar(select(func.count(Contact.id))) == 3
+                assert db.session.scalar(select(func.count(Network.id))) == 3
+            return
+        values = _municipality_ids(db.session.execute(statement))
+        if shape in ("count over a column", "select_from(entity)", "subquery of an entity", "scalar subquery"):
+            assert values == {1}  # 新座市's one network / organisation, of 3 networks and 3 organisations
+        elif shape == "subquery of columns":
+            assert values == {1}
+        else:
+            assert values == {niiza_id}, values
+
+
+def test_refused_shapes_pass_under_everything_and_text_with_the_escape_hatch(app, shapes_world):
+    niiza_id = shapes_world["niiza"][0]
+    with app.app_context():
+        with scoped(db.session, EVERYTHING):
+            assert db.session.scalar(select(func.count()).where(MemberOrganization.id > 0)) == 3
+            assert db.session.scalar(text("SELECT count(*) FROM contacts")) == 3
+        set_scope(db.session, Scope(municipality_id=niiza_id))
+        checked = text("SELECT count(*) FROM contacts WHERE municipality_id = :m").bindparams(m=niiza_id)
+        checked = checked.execution_options(**{SCOPE_CHECKED_BY_HAND: True})
+        assert db.session.scalar(checked) == 1
+        # text() without a tenant table is fine, and so is a statement naming none.
+        assert db.session.scalar(text("SELECT 1")) == 1
+
+
+def test_handover_to_route_count_is_scoped(app, shapes_world):
+    from tenants.handovers import services as handovers
+    from tenants.handovers.models import Consultation
+
+    niiza_id, kawagoe_id = shapes_world["niiza"][0], shapes_world["kawagoe"][0]
+    with app.app_context():
+        set_scope(db.session, EVERYTHING)
+        for municipality_id, n in ((niiza_id, 1), (kawagoe_id, 4)):
+            for _ in range(n):
+                db.session.add(Consultation(
+                    municipality_id=municipality_id, received_by_organization_id=None, category="development",
+                    urgency="normal", age_band="age3_5", summary="（架空）", contact_preference="電話",
+                    consent="given",
+                ))
+        db.session.commit()
+        set_scope(db.session, Scope(municipality_id=niiza_id))
+        counts = handovers.counts(handovers.DESK, utcnow())
+        _, count_stmt = handovers.inbox_query(handovers.DESK, "consultations", "open", utcnow())
+        assert counts.to_route == 1
+        assert db.session.scalar(count_stmt) == 1

@@ -128,3 +128,22 @@ class AccountToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = db.relationship("User")
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie holds a random key; only its SHA-256 is stored.
+
+    Checked on every request (portal/accounts/sessions.py), so ending the row
+    ends the session even for a copy of the cookie taken earlier.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # logout, password, deactivated, signed_out_everywhere, idle, absolute
+    ended_reason: Mapped[str | None] = mapped_column(String(30))

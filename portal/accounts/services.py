@@ -11,8 +11,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from portal.accounts import invitations, tokens
-from portal.accounts.models import MUNICIPAL_ROLES, LoginFailure, Role, TokenPurpose, User, new_session_token
+from portal.accounts import invitations, sessions, tokens
+from portal.accounts.models import MUNICIPAL_ROLES, LoginFailure, Role, TokenPurpose, User
 from portal.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -122,8 +122,7 @@ def set_password(user: User, password: str) -> None:
     if problems:
         raise AccountError(problems[0])
     user.password_hash = hash_password(password)
-    user.session_token = new_session_token()
-    db.session.flush()
+    sessions.end_all(user, "password")
 
 
 def set_password_with_token(raw_token: str, purpose: TokenPurpose, password: str) -> User:
@@ -136,6 +135,14 @@ def set_password_with_token(raw_token: str, purpose: TokenPurpose, password: str
     set_password(user, password)
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     return user
+
+
+def deactivate_user(user: User, by: User) -> None:
+    """Stop an account: it cannot log in, and every session it has ends now."""
+    if user.id == by.id:
+        raise AccountError("自分自身のアカウントは停止できません。")
+    user.active = False
+    sessions.end_all(user, "deactivated")
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 
-from portal.accounts import services, tokens
+from portal.accounts import services, sessions, tokens
 from portal.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, LogoutForm, NewPasswordForm
 from portal.accounts.models import Role, TokenPurpose, User
 from portal.extensions import db, login_manager
+from portal.pagination import paginate
 from portal.security.policy import allow, public
 
 bp = Blueprint("accounts", __name__)
@@ -20,9 +22,8 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def _load_user(session_token: str) -> User | None:
-    from sqlalchemy import select
-
-    return db.session.scalar(select(User).where(User.session_token == session_token))
+    # The cookie alone proves nothing: its session must be live in the database.
+    return sessions.load_user(session_token)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -65,6 +66,7 @@ def login():
             # A fresh session on login, so a planted session id is worthless.
             session.clear()
             login_user(result.user)
+            sessions.start(result.user)
             session.permanent = True
             return redirect(safe_next(request.args.get("next")) or home_for(result.user))
     elif request.method == "POST":
@@ -77,6 +79,7 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        sessions.end_current("logout")
         logout_user()
         session.clear()
         flash("ログアウトしました。", "info")
@@ -102,6 +105,7 @@ def _token_page(token: str, purpose: TokenPurpose, title: str, done_message: str
         else:
             session.clear()
             login_user(user)
+            sessions.start(user)
             session.permanent = True
             flash(done_message, "success")
             return redirect(home_for(user))
@@ -146,8 +150,54 @@ def change_password():
             target = form.current if "現在の" in str(e) else form.password
             target.errors = [*target.errors, str(e)]
         else:
-            # The session token changed: sign this session in again, the others stay out.
-            login_user(current_user._get_current_object())
+            # Every session ended with the password: sign this one in again, the others stay out.
+            user = current_user._get_current_object()
+            login_user(user)
+            sessions.start(user)
             flash("パスワードを変更しました。ほかの端末ではログアウトされました。", "success")
             return redirect(home_for(current_user))
     return render_template("accounts/change_password.html", form=form), 400 if form.is_submitted() else 200
+
+
+# ---------------------------------------------------------------------------
+# The administrator: accounts and their sessions
+
+
+@bp.get("/admin/users")
+@allow(Role.ADMIN)
+def admin_users():
+    page = paginate(select(User).order_by(User.role, User.email), 50)
+    return render_template(
+        "accounts/admin_users.html", page=page, live=sessions.live_counts(), form=LogoutForm(),
+    )
+
+
+def _admin_target(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/admin/users/<int:user_id>/sign-out-everywhere")
+@allow(Role.ADMIN)
+def sign_out_everywhere(user_id: int):
+    user = _admin_target(user_id)
+    if LogoutForm().validate_on_submit():
+        ended = sessions.end_all(user, "signed_out_everywhere")
+        flash(f"{user.email} をすべての端末からログアウトさせました（{ended} 件）。", "success")
+    return redirect(url_for("accounts.admin_users"))
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+@allow(Role.ADMIN)
+def deactivate(user_id: int):
+    user = _admin_target(user_id)
+    if LogoutForm().validate_on_submit():
+        try:
+            services.deactivate_user(user, current_user._get_current_object())
+        except services.AccountError as e:
+            flash(str(e), "error")
+        else:
+            flash(f"{user.email} の利用を停止しました。ログイン中の端末もすべてログアウトしました。", "success")
+    return redirect(url_for("accounts.admin_users"))

@@ -35,6 +35,7 @@ from portal.extensions import db
 from portal.japanese import clean
 from portal.mail.services import enqueue
 from portal.timeutil import to_jst, utcnow
+from portal.transactions import keep_even_if_refused
 from tenants.handovers import daily, deadlines
 from tenants.handovers.models import (
     ACTIVE_STATUSES,
@@ -573,7 +574,9 @@ def close_consultation(c: Consultation, outcome: str | None, user: User, party: 
         raise ValidationError({"outcome": "終了の理由・結果を書いてください（例: 窓口で情報提供し、解決した）。"})
     if len(outcome) > TEXT_MAX:
         raise ValidationError({"outcome": f"{TEXT_MAX}文字以内で入力してください。"})
-    active = exists().where(Handover.consultation_id == Consultation.id, Handover.status.in_(ACTIVE_STATUSES))
+    active = select(Handover.id).where(
+        Handover.consultation_id == Consultation.id, Handover.status.in_(ACTIVE_STATUSES)
+    ).exists()
     done = db.session.execute(
         update(Consultation)
         .where(Consultation.id == c.id, Consultation.status == ConsultationStatus.OPEN.value, ~active)
@@ -703,16 +706,23 @@ def counts(party: Party, now: datetime) -> InboxCounts:
     ]
     # Only rows that are still active matter; the partial index serves this.
     row = db.session.execute(select(*cols).where(h.status.in_(ACTIVE_STATUSES))).one()
-    to_route = db.session.scalar(_to_route_query(party).with_only_columns(func.count()).order_by(None))
+    to_route = db.session.scalar(_count_of(_to_route_query(party)))
     return InboxCounts(
         to_answer=row[0], overdue=row[1], in_hand=row[2], waiting=row[3], to_route=to_route or 0,
         overdue_all=row[4] if party.is_desk else 0,
     )
 
 
+def _count_of(stmt):
+    """Count an entity query as a subquery: with_only_columns(func.count()) would drop the
+    entity, and with it the tenant scope (the listener refuses that shape)."""
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
 def _to_route_query(party: Party):
     c = Consultation
-    active = exists().where(Handover.consultation_id == c.id, Handover.status.in_(ACTIVE_STATUSES))
+    # select(Handover.id), not exists(): the scope reaches entities, not WHERE-only references.
+    active = select(Handover.id).where(Handover.consultation_id == c.id, Handover.status.in_(ACTIVE_STATUSES)).exists()
     return (
         select(c)
         .where(_party_is(c.received_by_organization_id, party), c.status == ConsultationStatus.OPEN.value, ~active)
@@ -737,7 +747,7 @@ def inbox_query(party: Party, box: str, show: str, now: datetime):
     """
     if box == "consultations":
         stmt = _to_route_query(party)
-        return stmt, stmt.with_only_columns(func.count()).order_by(None)
+        return stmt, _count_of(stmt)
     h = Handover
     if box == "overdue":
         where = [h.status == HandoverStatus.SENT.value, h.response_due_at < now]
@@ -768,8 +778,8 @@ def log_access(user: User, party: Party | None, action: AccessAction, *, consult
         handover_id=handover_id,
         action=action.value,
     )
-    db.session.add(entry)
-    db.session.flush()
+    # Stored even when the page is a refusal (422/403/409) whose request rolls back.
+    keep_even_if_refused(entry)
     return entry
 
 

@@ -132,6 +132,8 @@ def new_consultation():
 
 def _render_consultation(c: Consultation, party: Party, *, send_form=None, consent_form=None, close_form=None,
                          error: str | None = None, status: int = 200):
+    # The one place a consultation's content is rendered, so every display is logged, refusals too.
+    services.log_access(current_user, party, AccessAction.VIEW, consultation_id=c.id)
     today = today_jst()
     now = utcnow()
     may_send = services.may_send(c, party)
@@ -166,7 +168,6 @@ def _render_consultation(c: Consultation, party: Party, *, send_form=None, conse
 def consultation(consultation_id: int):
     party = _party()
     c = _consultation_or_404(consultation_id, party)
-    services.log_access(current_user, party, AccessAction.VIEW, consultation_id=c.id)
     return _render_consultation(c, party)
 
 
@@ -240,6 +241,8 @@ def close(consultation_id: int):
 
 
 def _render_handover(h: Handover, party: Party, *, decline_form=None, resolve_form=None, error=None, status=200):
+    # The one place a handover (and its consultation's content) is rendered: every display is logged.
+    services.log_access(current_user, party, AccessAction.VIEW, consultation_id=h.consultation_id, handover_id=h.id)
     now = utcnow()
     return render_template(
         "handovers/show.html",
@@ -269,7 +272,6 @@ def _contact_freshness(h: Handover):
 def show(handover_id: int):
     party = _party()
     h = _handover_or_404(handover_id, party)
-    services.log_access(current_user, party, AccessAction.VIEW, consultation_id=h.consultation_id, handover_id=h.id)
     return _render_handover(h, party)
 
 

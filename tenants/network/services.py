@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, func, select
 
 from portal.extensions import db
 from portal.japanese import InputError, clean, normalize_phone, normalize_postal_code
@@ -125,10 +125,10 @@ class Coverage:
 
 def coverage(today: date) -> Coverage:
     """Which categories are present: an active member with a current contact. One query."""
-    has_current_contact = exists().where(
+    has_current_contact = select(Contact.id).where(
         Contact.organization_id == MemberOrganization.id,
         Contact.last_confirmed_on > stale_before(today),
-    )
+    ).exists()
     rows = db.session.execute(
         select(
             MemberOrganization.category,
