@@ -15,6 +15,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.security.policy import allow, public
 from portal.timeutil import today_jst
+from portal.search import query_error
 from tenants.audit.models import AuditEntry
 from tenants.forms import submit
 from tenants.audit.views import AUDIT_FIELD_LABELS
@@ -109,6 +110,7 @@ def index():
         all_count=len(rows),
         headline=head,
         filters=filters,
+        search_error=query_error(request.args.get("q")),
         sort_keys=services.SORT_KEYS,
         statuses=list(NetworkStatus),
         progress=services.cumulative(rows),

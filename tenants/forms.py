@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from portal.forms import FlaskForm
 
 from tenants.members.services import ValidationError
 

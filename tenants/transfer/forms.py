@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from portal.forms import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 
