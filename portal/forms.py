@@ -11,6 +11,8 @@ sentence rather than English.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm as _FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
+from wtforms.validators import ValidationError
 
 GENERIC = "入力内容を確認してください。"
 
@@ -82,9 +84,21 @@ class JapaneseTranslations:
 TRANSLATIONS = JapaneseTranslations()
 
 
+class _JapaneseCSRF(_FlaskFormCSRF):
+    """Flask-WTF raises its CSRF messages in English without asking the translations."""
+
+    def validate_csrf_token(self, form, field):
+        try:
+            super().validate_csrf_token(form, field)
+        except ValidationError as e:
+            raise ValidationError(MESSAGES.get(str(e.args[0]) if e.args else "", MESSAGES["CSRF failed."])) from None
+
+
 class FlaskForm(_FlaskForm):
     """Use this instead of flask_wtf.FlaskForm (same name, so imports change in one word)."""
 
     class Meta(_FlaskForm.Meta):
+        csrf_class = _JapaneseCSRF
+
         def get_translations(self, form):
             return TRANSLATIONS
