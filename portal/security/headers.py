@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request, session
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -30,10 +30,9 @@ def _cache_policy(response: Response) -> None:
     """
     if request.endpoint == "static" or response.cache_control.max_age:
         return
-    # The user as already loaded by the policy check or the page (never a new
-    # query here: this also runs on error responses after a failed transaction).
-    user = g.get("_login_user")
-    if user is not None and user.is_authenticated:
+    # Signed in = flask-login's id in the session; read from the cookie, never a
+    # query (this also runs on error pages after a failed transaction).
+    if session.get("_user_id"):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
 
