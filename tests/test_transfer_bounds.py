@@ -55,6 +55,12 @@ def million_cell_row() -> bytes:
     return _workbook(sheet=MAIN + b'<row r="1">' + b"<c><v>1</v></c>" * 1_000_000 + b"</row>" + END)
 
 
+def many_wide_rows() -> bytes:
+    """2,000 rows of 999 formatted cells each: under the per-row bound, over the per-sheet one."""
+    row = b"<c/>" * 999
+    return _workbook(sheet=MAIN + b"".join(b'<row r="%d">' % n + row + b"</row>" for n in range(1, 2001)) + END)
+
+
 def long_shared_string(chars: int) -> bytes:
     shared = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
               b"<si><t>" + b"a" * chars + b"</t></si></sst>")
@@ -87,7 +93,8 @@ def _batches(app) -> int:
     (million_cell_row, "1行目のセルが多すぎます（1行に 1,000 セルまで）"),
     (lambda: long_shared_string(50 * 1024 * 1024), "Excelファイルの中身が大きすぎます（展開後 25 MB まで）"),
     (lambda: long_shared_string(1_000_000), "文字数が多すぎるセルがあります（1つのセルに 10,000 文字まで）"),
-], ids=["1000000-cells-in-a-row", "50-MB-shared-string", "1-MB-cell"])
+    (many_wide_rows, "セルが多すぎます（1つのシートに 300,000 セルまで）"),
+], ids=["1000000-cells-in-a-row", "50-MB-shared-string", "1-MB-cell", "2000-rows-of-999-cells"])
 def test_files_that_unpack_into_huge_work_are_refused(app, desk, build, message):
     data = build()
     assert len(data) < 200_000  # small on the wire: the danger is in unpacking

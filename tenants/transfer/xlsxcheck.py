@@ -17,6 +17,7 @@ from xml.parsers import expat
 MAX_ENTRIES = 500
 MAX_UNPACKED_BYTES = 25 * 1024 * 1024  # a 2,000-row roster unpacks to a few MB
 MAX_CELLS_PER_ROW = 1_000  # includes formatted empty cells, which Excel writes past the data
+MAX_CELLS = 300_000  # per sheet: 2,000 rows × 60 columns, with room for formatted empty cells
 MAX_CELL_CHARS = 10_000  # the longest field is 2,000 characters
 _CHUNK = 64 * 1024
 
@@ -46,8 +47,8 @@ def check(z: zipfile.ZipFile) -> None:
 
 
 def _scan(stream) -> None:
-    """Count cells per ``<row>`` and characters per element, refusing at the first excess."""
-    state = {"row": None, "cells": 0, "chars": 0}
+    """Count cells (per ``<row>`` and in all) and characters per element, refusing at the first excess."""
+    state = {"row": None, "cells": 0, "chars": 0, "total": 0}
     parser = expat.ParserCreate(namespace_separator=" ")
 
     def start(name: str, attrs: dict) -> None:
@@ -58,6 +59,12 @@ def _scan(stream) -> None:
             state["cells"] = 0
         elif local == "c":
             state["cells"] += 1
+            state["total"] += 1
+            if state["total"] > MAX_CELLS:
+                raise LimitExceeded(
+                    f"セルが多すぎます（1つのシートに {MAX_CELLS:,} セルまで）。"
+                    "構成員の名簿だけを新しいファイルに保存し直してください。"
+                )
             if state["cells"] > MAX_CELLS_PER_ROW:
                 where = f"{state['row']}行目の" if state["row"] and state["row"].isdigit() else "1つの行の"
                 raise LimitExceeded(
