@@ -18,8 +18,8 @@ from sqlalchemy import Select, and_, case, func, select
 
 from portal.extensions import db
 from portal.japanese import fold
-from portal.timeutil import today_jst, utcnow
 from portal.search import bounded_query
+from portal.timeutil import today_jst, utcnow
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus

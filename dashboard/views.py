@@ -13,9 +13,9 @@ from dashboard import charts, services, vendor
 from dashboard.export import xlsx
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.search import query_error
 from portal.security.policy import allow, public
 from portal.timeutil import today_jst
-from portal.search import query_error
 from tenants.audit.models import AuditEntry
 from tenants.forms import submit
 from tenants.audit.views import AUDIT_FIELD_LABELS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from portal.forms import FlaskForm
-
 from tenants.members.services import ValidationError
 
 

@@ -43,10 +43,10 @@ def bounded_int(value: Any) -> int:
 class BoundedMultiDict(ImmutableMultiDict):
     """``get(key, type=int)`` and ``getlist(key, type=int)`` bounded like ids."""
 
-    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+    def get(self, key, default=None, type=None):
         return super().get(key, default, bounded_int if type is int else type)
 
-    def getlist(self, key, type=None):  # noqa: A002
+    def getlist(self, key, type=None):
         return super().getlist(key, bounded_int if type is int else type)
 
 
@@ -95,7 +95,7 @@ def register_input_checks(app: Flask) -> None:
 class IdConverter(IntegerConverter):
     """``<int:…>`` everywhere: ids above PostgreSQL's INTEGER are simply not found (404)."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_INT)
         super().__init__(map, *args, **kwargs)
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from portal.forms import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from portal.forms import FlaskForm
 from tenants.network.models import NetworkFormation
 
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from portal.forms import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TelField
 from wtforms.validators import DataRequired, Length
 
+from portal.forms import FlaskForm
 from tenants.members.services import ValidationError
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from portal.forms import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from portal.forms import FlaskForm
 from tenants.rollout.models import NetworkStatus
 
 
