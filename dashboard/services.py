@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, case, func, select
 
 from portal.extensions import db
 from portal.japanese import fold
+from portal.search import bounded_query
 from portal.timeutil import today_jst, utcnow
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
@@ -393,7 +394,7 @@ class Filters:
             status=status if status in {s.value for s in NetworkStatus} else "",
             kind=kind if kind in ("city", "town") else "",
             flagged=args.get("flagged") in ("1", "on", "true"),
-            q=(args.get("q") or "").strip()[:40],
+            q=bounded_query(args.get("q")),
             sort=sort if sort in SORT_KEYS else "code",
             order="desc" if args.get("order") == "desc" else "asc",
         )

@@ -13,6 +13,7 @@ from dashboard import charts, services, vendor
 from dashboard.export import xlsx
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.search import query_error
 from portal.security.policy import allow, public
 from portal.timeutil import today_jst
 from tenants.audit.models import AuditEntry
@@ -109,6 +110,7 @@ def index():
         all_count=len(rows),
         headline=head,
         filters=filters,
+        search_error=query_error(request.args.get("q")),
         sort_keys=services.SORT_KEYS,
         statuses=list(NetworkStatus),
         progress=services.cumulative(rows),

@@ -27,6 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config))
     register_extensions(app)
     register_models()
+    from portal.security.input import register_id_converter
+
+    register_id_converter(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -95,13 +98,16 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from portal.errors import register_error_pages
+    from portal.security.input import register_input_checks
     from portal.security.headers import register_security_headers
     from portal.security.policy import register_access_policy
     from portal.transactions import register_transaction_boundary
     from tenants.context import register_tenant_context
     from tenants.navigation import register_navigation
 
-    # Order matters: who you are and what your role allows, then which municipality.
+    # Order matters: what the request carries (first of all hooks), who you
+    # are and what your role allows, then which municipality.
+    register_input_checks(app)
     register_access_policy(app)
     register_tenant_context(app)
     register_transaction_boundary(app)
@@ -112,11 +118,13 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal.accounts.forms import LogoutForm
+    from portal.search import SEARCH_MAX_CHARS
     from portal.timeutil import fiscal_year_label, format_datetime_jst, wareki
 
     app.jinja_env.filters["wareki"] = wareki
     app.jinja_env.filters["datetime_jst"] = format_datetime_jst
     app.jinja_env.filters["fiscal_year"] = fiscal_year_label
+    app.jinja_env.globals["search_max_chars"] = SEARCH_MAX_CHARS
     # formdata=None: the header's logout form must not read the request body
     # (it may be the too-large body an error page is answering).
     app.context_processor(lambda: {"logout_form": LogoutForm(formdata=None), "app_mode": app.config["KOSODATE_ENV"]})

@@ -129,6 +129,8 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", 12)),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Strict-Transport-Security max-age for responses served over HTTPS in production (0 = no header).
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", 365 * 24 * 60 * 60)),
         # Roster imports (CSV/XLSX): size and row limits.
         "IMPORT_MAX_BYTES": int(env.get("IMPORT_MAX_BYTES", 5 * 1024 * 1024)),
         "IMPORT_MAX_ROWS": int(env.get("IMPORT_MAX_ROWS", 2000)),
@@ -136,6 +138,8 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS", 15 * 60)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)),
+        # An address an account logged in from within these days stays open to it when the address is throttled.
+        "LOGIN_KNOWN_ADDRESS_DAYS": int(env.get("LOGIN_KNOWN_ADDRESS_DAYS", 30)),
         # 登録制度: applications per sender address (IPv6: per /64) and per recipient in 24 h; per municipality in 1 h.
         "REGISTRATION_MAX_PER_ADDRESS": int(env.get("REGISTRATION_MAX_PER_ADDRESS", 5)),
         "REGISTRATION_MAX_PER_HOUR": int(env.get("REGISTRATION_MAX_PER_HOUR", 50)),

@@ -16,7 +16,15 @@ MESSAGES = {
     403: ("この操作はできません", "このページを見る権限がありません。必要な場合は管理者にお問い合わせください。"),
     404: ("ページが見つかりません", "お探しのページは移動または削除されたか、URLが間違っている可能性があります。"),
     405: ("この操作はできません", "このページではその操作を受け付けていません。"),
+    401: ("ログインが必要です", "ログインしてから、もう一度お試しください。"),
+    408: ("時間切れになりました", "送信に時間がかかりすぎました。もう一度お試しください。"),
+    410: ("ページの有効期限が切れました", "このページは使えなくなりました。"),
+    411: ("リクエストが正しくありません", "送信内容を確認して、もう一度お試しください。"),
     413: ("ファイルが大きすぎます", "送信できるファイルの大きさを超えています。"),
+    414: ("URLが長すぎます", "検索語などが長すぎます。短くして、もう一度お試しください。"),
+    415: ("この形式は受け付けていません", "画面のフォームから送信してください。"),
+    422: ("入力内容を確認してください", "送信された内容を処理できませんでした。"),
+    431: ("リクエストが大きすぎます", "送信された情報が大きすぎます。ブラウザを再起動するか、Cookieを削除してお試しください。"),
     429: ("しばらくお待ちください", "短い時間に多くの操作があったため、一時的に受け付けを止めています。"),
     500: ("エラーが発生しました", "システムで問題が発生しました。時間をおいてもう一度お試しください。"),
     503: ("ただいま利用できません", "メンテナンス中または混み合っています。時間をおいてお試しください。"),
@@ -31,7 +39,8 @@ FALLBACK_PAGE = (
 
 
 def _render(code: int, title: str | None = None, detail: str | None = None):
-    title, detail = title or MESSAGES.get(code, MESSAGES[500])[0], detail or MESSAGES.get(code, MESSAGES[500])[1]
+    default_title, default_detail = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
+    title, detail = title or default_title, detail or default_detail
     # The request's transaction may have failed (a statement error leaves it
     # unusable): end it first, so drawing the page (the signed-in user, the
     # menu) runs in a fresh one. The request boundary rolls back >= 400 anyway.
@@ -59,7 +68,10 @@ def register_error_pages(app: Flask) -> None:
     def _http(e: HTTPException):
         if e.code is None or e.code < 400:
             return e
-        return _render(e.code)
+        # Our own abort(code, description=…) carries a Japanese detail; werkzeug's defaults are English.
+        detail = e.description if e.description != type(e).description else None
+        body, code = _render(e.code, detail=detail)
+        return body, code, [(k, v) for k, v in e.get_headers() if k == "Allow"]  # 405 keeps its Allow
 
     @app.errorhandler(500)
     def _internal(e):

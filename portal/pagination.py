@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import abort, request
 from sqlalchemy import Select, func, select
 
 from portal.extensions import db
@@ -23,8 +23,20 @@ class Page:
         return max((self.total + self.size - 1) // self.size, 1)
 
 
+# Far beyond any list we have; a larger page number is a tampered URL (404),
+# and OFFSET must stay within what the database can hold.
+MAX_PAGE = 100_000
+
+
 def requested_page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    raw = request.args.get("page", "")
+    try:
+        number = int(raw)
+    except ValueError:
+        return 1
+    if number > MAX_PAGE:
+        abort(404)
+    return max(number, 1)
 
 
 def paginate(stmt: Select, size: int, *, total: int | None = None) -> Page:

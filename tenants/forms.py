@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.concurrency import VERSION_FIELDS, StaleEdit, check_version, stale_edit
 from portal.extensions import db
+from portal.forms import FlaskForm
 from tenants.members.services import ValidationError
 
 

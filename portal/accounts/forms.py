@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from portal.forms import FlaskForm
 
 
 class LoginForm(FlaskForm):

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -106,6 +106,30 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(45), index=True)
     attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class LoginAttemptCounter(db.Model):
+    """Password attempts per account in the current window, counted atomically.
+
+    An attempt is reserved by one conditional UPDATE *before* the password is
+    checked, so parallel requests cannot all pass a count read beforehand.
+    """
+
+    __tablename__ = "login_attempt_counters"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginKnownAddress(db.Model):
+    """An address a user logged in from: it stays open to that user when the address is throttled."""
+
+    __tablename__ = "login_known_addresses"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class TokenPurpose(StrEnum):

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, or_, select, update
 
 from portal.accounts import invitations, sessions, tokens
-from portal.accounts.models import MUNICIPAL_ROLES, LoginFailure, Role, TokenPurpose, User
+from portal.accounts.models import (
+    MUNICIPAL_ROLES, LoginAttemptCounter, LoginFailure, LoginKnownAddress, Role, TokenPurpose, User,
+)
 from portal.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -77,30 +79,100 @@ def _window_start():
     return utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
 
 
+def _insert(model):
+    """INSERT … ON CONFLICT for the database in use (both dialects spell it alike)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def _reserve_attempt(email: str) -> bool:
+    """Count one password attempt for ``email``, unless the window's limit is used up.
+
+    One conditional UPDATE: the row lock makes parallel attempts wait for each
+    other and re-read the count, so no more than the limit are ever tried.
+    """
+    now, since = utcnow(), _window_start()
+    db.session.execute(
+        _insert(LoginAttemptCounter)
+        .values(email=email, attempts=0, window_started_at=now)
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    expired = LoginAttemptCounter.window_started_at < since
+    result = db.session.execute(
+        update(LoginAttemptCounter)
+        .where(LoginAttemptCounter.email == email,
+               or_(expired, LoginAttemptCounter.attempts < current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]))
+        .values(attempts=case((expired, 1), else_=LoginAttemptCounter.attempts + 1),
+                window_started_at=case((expired, now), else_=LoginAttemptCounter.window_started_at))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _account_exhausted(email: str) -> bool:
+    counter = db.session.get(LoginAttemptCounter, email)
+    return (counter is not None and counter.window_started_at >= _window_start()
+            and counter.attempts >= current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])
+
+
+def _address_exhausted(address: str) -> bool:
+    failures = db.session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.address == address, LoginFailure.attempted_at >= _window_start()
+        )
+    )
+    return failures >= current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+
+
+def known_address(user: User | None, address: str) -> bool:
+    """Did ``user`` log in successfully from ``address`` lately? (An office behind one NAT.)"""
+    if user is None or not address:
+        return False
+    since = utcnow() - timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"])
+    return db.session.scalar(
+        select(func.count()).select_from(LoginKnownAddress).where(
+            LoginKnownAddress.user_id == user.id, LoginKnownAddress.address == address,
+            LoginKnownAddress.last_success_at >= since,
+        )
+    ) > 0
+
+
 def is_throttled(email: str, address: str) -> bool:
-    cfg = current_app.config
-    since = _window_start()
-    per_account = db.session.scalar(
-        select(func.count(LoginFailure.id)).where(
-            LoginFailure.email == email, LoginFailure.attempted_at >= since
-        )
-    )
-    if per_account >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+    """For "forgot password": the account's attempts are used up, or the address's
+    are and the account never logged in from it (others behind the same NAT go on)."""
+    email = normalize_email(email)
+    if _account_exhausted(email):
         return True
-    per_address = db.session.scalar(
-        select(func.count(LoginFailure.id)).where(
-            LoginFailure.address == address, LoginFailure.attempted_at >= since
-        )
+    return _address_exhausted(address) and not known_address(find_user_by_email(email), address)
+
+
+def _remember_address(user: User, address: str) -> None:
+    if not address:
+        return
+    now = utcnow()
+    db.session.execute(
+        _insert(LoginKnownAddress)
+        .values(user_id=user.id, address=address, last_success_at=now)
+        .on_conflict_do_update(index_elements=["user_id", "address"], set_={"last_success_at": now})
     )
-    return per_address >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
 def authenticate(email: str, password: str, address: str) -> LoginResult:
-    """Check a login; records the failure or clears past failures."""
+    """Check a login; records the failure or clears past failures.
+
+    Too many failures from one address slow that address down, but an account
+    that recently logged in from it may still try (within its own limit), so
+    one attacker behind a municipal office's NAT does not lock out the office.
+    """
     email = normalize_email(email)
-    if is_throttled(email, address):
-        return LoginResult(user=None, throttled=True)
     user = find_user_by_email(email)
+    if _address_exhausted(address) and not known_address(user, address):
+        return LoginResult(user=None, throttled=True)
+    if not _reserve_attempt(email):
+        return LoginResult(user=None, throttled=True)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         # Old rows are useless once out of the window; prune as we go.
@@ -108,12 +180,21 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
         db.session.add(LoginFailure(email=email, address=address))
         db.session.flush()
         return LoginResult(user=None)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    _clear_failures(email)
+    _remember_address(user, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
     return LoginResult(user=user)
+
+
+def _clear_failures(email: str) -> None:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    db.session.execute(
+        update(LoginAttemptCounter).where(LoginAttemptCounter.email == email).values(attempts=0)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def set_password(user: User, password: str) -> None:
@@ -133,7 +214,7 @@ def set_password_with_token(raw_token: str, purpose: TokenPurpose, password: str
         raise AccountError(problems[0])
     tokens.consume(raw_token, purpose)
     set_password(user, password)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    _clear_failures(user.email)
     return user
 
 

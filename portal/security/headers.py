@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request, session
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -16,7 +16,25 @@ def _add_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    _cache_policy(response)
+    if request.is_secure and current_app.config["KOSODATE_ENV"] == "production" and current_app.config["HSTS_SECONDS"]:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains")
     return response
+
+
+def _cache_policy(response: Response) -> None:
+    """Pages and downloads for a signed-in user stay out of every cache (shared PCs, proxies, back button).
+
+    Only assets that chose to be cached (static files, the versioned plotly
+    bundle: ``max-age`` set by their view) keep their own policy.
+    """
+    if request.endpoint == "static" or response.cache_control.max_age:
+        return
+    # Signed in = flask-login's id in the session; read from the cookie, never a
+    # query (this also runs on error pages after a failed transaction).
+    if session.get("_user_id"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
 
 
 def register_security_headers(app: Flask) -> None:

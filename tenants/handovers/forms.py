@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from portal.forms import FlaskForm
 from tenants.handovers.models import AGE_BANDS, CATEGORIES, Consent, Urgency
 
 

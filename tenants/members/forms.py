@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TelField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.forms import FlaskForm
 from tenants.members.models import STATUS_LABELS
 from tenants.network.categories import CATEGORIES, CONSULTATION_TAGS, CORE, RELATED
 from portal.concurrency import VersionedForm

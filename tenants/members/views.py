@@ -10,6 +10,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.japanese import fold
 from portal.pagination import paginate
+from portal.search import bounded_query, query_error
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.forms import form_status, submit
@@ -34,7 +35,7 @@ PAGE_SIZE = 100
 def index():
     category = request.args.get("category", "")
     status = request.args.get("status", "")
-    q = request.args.get("q", "").strip()[:100]
+    q = bounded_query(request.args.get("q"))
 
     stmt = select(MemberOrganization)
     if category:
@@ -55,6 +56,7 @@ def index():
         "members/index.html",
         page=page,
         filters={"category": category, "status": status, "q": q},
+        search_error=query_error(request.args.get("q")),
         categories=CATEGORIES,
         statuses=STATUS_LABELS,
         freshness=lambda c: freshness(c.last_confirmed_on, today),

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TelField
 from wtforms.validators import DataRequired, Length
 
 from portal.concurrency import VERSION_FIELDS, VersionedForm
+from portal.forms import FlaskForm
 from tenants.members.services import ValidationError
 
 

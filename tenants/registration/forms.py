@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from portal.forms import FlaskForm
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
 from tenants.registration.services import DECLINE_REASON_MAX, INFO_OFFERED_MAX

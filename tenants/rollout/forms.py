@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.concurrency import VersionedForm
+from portal.forms import FlaskForm
 from tenants.rollout.models import NetworkStatus
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
+from tenants.transfer import xlsxcheck
+
 BOM = b"\xef\xbb\xbf"
 
 MSG_NOT_A_TABLE = "CSVファイルまたはExcelファイル（.xlsx）を選んでください。"
@@ -131,6 +133,8 @@ def _read_csv(text: str, max_rows: int) -> list[tuple[int, list[Any]]]:
                 raise FileFormatError(too_many_rows(max_rows))
             if len(cells) > MAX_COLUMNS:
                 raise FileFormatError(f"{number}行目の列が多すぎます（上限 {MAX_COLUMNS} 列）。")
+            if any(len(c) > xlsxcheck.MAX_CELL_CHARS for c in cells):
+                raise FileFormatError(xlsxcheck.too_long_cell(number))
             rows.append((number, cells))
     except csv.Error as e:
         raise FileFormatError(f"CSVとして読み取れません（{len(rows) + 1}行目付近）。{MSG_NOT_A_TABLE}") from e
@@ -146,12 +150,14 @@ def too_many_rows(max_rows: int) -> str:
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-    except (zipfile.BadZipFile, OSError):
+            if "xl/workbook.xml" not in set(z.namelist()):
+                # A ZIP, a .docx, an .ods ...: not something we read.
+                raise FileFormatError(MSG_NOT_A_TABLE)
+            xlsxcheck.check(z)
+    except xlsxcheck.LimitExceeded as e:
+        raise FileFormatError(str(e)) from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
         raise FileFormatError(MSG_NOT_A_TABLE) from None
-    if "xl/workbook.xml" not in names:
-        # A ZIP, a .docx, an .ods ...: not something we read.
-        raise FileFormatError(MSG_NOT_A_TABLE)
 
     from openpyxl import load_workbook
 
@@ -168,6 +174,8 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
         values_by_row = sheet.iter_rows(max_row=max_rows + XLSX_EMPTY_ROW_SLACK, max_col=MAX_COLUMNS, values_only=True)
         for number, values in enumerate(values_by_row, start=1):
             cells = [_xlsx_value(v) for v in values]
+            if any(isinstance(c, str) and len(c) > xlsxcheck.MAX_CELL_CHARS for c in cells):
+                raise FileFormatError(xlsxcheck.too_long_cell(number))
             while cells and cells[-1] == "":
                 cells.pop()
             if not any(isinstance(c, date) or c.strip() for c in cells):

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+
+from portal.forms import FlaskForm
 
 
 class UploadForm(FlaskForm):

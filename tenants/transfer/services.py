@@ -211,11 +211,25 @@ _COLUMN_BY_HEADER.update({_header_key(alias): _COLUMN_BY_HEADER[_header_key(h)] 
 # --- parsing ---------------------------------------------------------------------
 
 
+# What a problem may echo back of the file: a tampered cell must not become
+# a megabyte-long message on the preview page.
+MAX_PROBLEM_COLUMN = 40
+MAX_PROBLEM_MESSAGE = 400
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass
 class Problem:
     line: int
     column: str
     message: str
+
+    def __post_init__(self) -> None:
+        self.column = _shorten(self.column, MAX_PROBLEM_COLUMN)
+        self.message = _shorten(self.message, MAX_PROBLEM_MESSAGE)
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "column": self.column, "message": self.message}
@@ -263,7 +277,8 @@ def _columns_of(line: int, header: list[Any], problems: list[Problem]) -> dict[i
             continue
         column = _COLUMN_BY_HEADER.get(_header_key(text))
         if column is None:
-            problems.append(Problem(line, text, f"見出し「{text}」は使えません。テンプレートの見出し（{'、'.join(HEADERS)}）を使ってください。"))
+            shown = _shorten(text, MAX_PROBLEM_COLUMN)
+            problems.append(Problem(line, text, f"見出し「{shown}」は使えません。テンプレートの見出し（{'、'.join(HEADERS)}）を使ってください。"))
         elif column.header in seen:
             problems.append(Problem(line, text, f"見出し「{column.header}」の列が2つあります（「{seen[column.header]}」と「{text}」）。1つにしてください。"))
         else:

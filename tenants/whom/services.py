@@ -22,11 +22,12 @@ from sqlalchemy import ColumnElement, Text, and_, case, func, literal, select
 
 from portal.extensions import db
 from portal.japanese import fold
+from portal.search import SEARCH_MAX_CHARS
 from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization, MemberStatus
 from tenants.network.categories import category_label
 
-MAX_QUERY_LENGTH = 100
+MAX_QUERY_LENGTH = SEARCH_MAX_CHARS
 DEFAULT_LIMIT = 30
 # Separates the parts of search_text; a term containing it could match across parts.
 _PART_SEPARATOR = "|"

@@ -7,6 +7,7 @@ from functools import partial
 from flask import Blueprint, Response, make_response, render_template, request
 
 from portal.accounts.models import Role
+from portal.search import bounded_query, query_error
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.navigation import nav_item
@@ -18,9 +19,11 @@ nav_item("whom", "誰に連絡？", "whom.search", (Role.DESK, Role.ADMIN), orde
 
 
 def _render(template: str) -> Response:
-    results = services.search(request.args.get("q", ""), today_jst())
+    raw = request.args.get("q", "")
+    results = services.search(bounded_query(raw), today_jst())
     response = make_response(
-        render_template(template, results=results, mark=partial(highlight, terms=results.terms))
+        render_template(template, results=results, mark=partial(highlight, terms=results.terms),
+                        search_error=query_error(raw))
     )
     # Names, phone numbers and e-mail addresses: kept by no cache, not even the back/forward one.
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,104 @@
+"""The one form base class: every form's built-in messages in Japanese.
+
+WTForms' own messages ("Not a valid choice.", "Field cannot be longer than
+254 characters.") reach users whenever a form declares a validator without
+its own message or a select or date is tampered with. WTForms ships a
+Japanese catalogue, but it reads like a machine (「フィールドは…」「無効な日付型です」),
+so the messages are ours; anything without an entry gets a generic Japanese
+sentence rather than English.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm as _FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
+from wtforms.validators import ValidationError
+
+GENERIC = "入力内容を確認してください。"
+
+MESSAGES = {
+    "This field is required.": "入力してください。",
+    "Invalid input.": "入力内容が正しくありません。",
+    "Invalid email address.": "メールアドレスの形式が正しくありません。",
+    "Invalid URL.": "URLの形式が正しくありません。",
+    "Invalid IP address.": "IPアドレスの形式が正しくありません。",
+    "Invalid Mac address.": "MACアドレスの形式が正しくありません。",
+    "Invalid UUID.": "形式が正しくありません。",
+    "Field must be equal to %(other_name)s.": "「%(other_name)s」と同じ内容を入力してください。",
+    "Field must be at least %(min)d character long.": "%(min)d文字以上で入力してください。",
+    "Field must be at least %(min)d characters long.": "%(min)d文字以上で入力してください。",
+    "Field cannot be longer than %(max)d character.": "%(max)d文字以内で入力してください。",
+    "Field cannot be longer than %(max)d characters.": "%(max)d文字以内で入力してください。",
+    "Field must be exactly %(max)d character long.": "%(max)d文字で入力してください。",
+    "Field must be exactly %(max)d characters long.": "%(max)d文字で入力してください。",
+    "Field must be between %(min)d and %(max)d characters long.": "%(min)d文字以上%(max)d文字以内で入力してください。",
+    "Number must be at least %(min)s.": "%(min)s以上の数を入力してください。",
+    "Number must be at most %(max)s.": "%(max)s以下の数を入力してください。",
+    "Number must be between %(min)s and %(max)s.": "%(min)sから%(max)sまでの数を入力してください。",
+    "Date must be at least %(min)s.": "%(min)s以降の日付を入力してください。",
+    "Date must be at most %(max)s.": "%(max)s以前の日付を入力してください。",
+    "Date must be between %(min)s and %(max)s.": "%(min)sから%(max)sまでの日付を入力してください。",
+    "Invalid value, must be one of: %(values)s.": "次のいずれかを入力してください: %(values)s",
+    "Invalid value, can't be any of: %(values)s.": "次の値は使えません: %(values)s",
+    "This field cannot be edited.": "この項目は変更できません。",
+    "This field is disabled and cannot have a value.": "この項目には入力できません。",
+    "Not a valid choice.": "選択肢の中から選んでください。",
+    "Invalid Choice: could not coerce.": "選択肢の中から選んでください。",
+    "Invalid choice(s): one or more data inputs could not be coerced.": "選択肢の中から選んでください。",
+    "'%(value)s' is not a valid choice for this field.": "選択肢の中から選んでください。",
+    "'%(value)s' are not valid choices for this field.": "選択肢の中から選んでください。",
+    "Choices cannot be None.": "選択肢の中から選んでください。",
+    "Not a valid date value.": "日付を正しく入力してください（例: 2026-04-01）。",
+    "Not a valid datetime value.": "日時を正しく入力してください。",
+    "Not a valid time value.": "時刻を正しく入力してください（例: 09:30）。",
+    "Not a valid week value.": "週を正しく入力してください。",
+    "Not a valid integer value.": "整数を半角数字で入力してください。",
+    "Not a valid decimal value.": "数を半角数字で入力してください。",
+    "Not a valid float value.": "数を半角数字で入力してください。",
+    "Invalid CSRF Token.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "CSRF token missing.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "CSRF failed.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "CSRF token expired.": "ページの有効期限が切れました。ページを読み込み直して、もう一度お試しください。",
+    "The CSRF token is missing.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "The CSRF token is invalid.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "The CSRF token has expired.": "ページの有効期限が切れました。ページを読み込み直して、もう一度お試しください。",
+    "The CSRF session token is missing.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "The CSRF tokens do not match.": "ページの有効期限が切れた可能性があります。ページを読み込み直して、もう一度お試しください。",
+    "The referrer header is missing.": "送信を受け付けられませんでした。ページを読み込み直して、もう一度お試しください。",
+    "The referrer does not match the host.": "送信を受け付けられませんでした。ページを読み込み直して、もう一度お試しください。",
+    "File required.": "ファイルを選んでください。",
+    "This field is required": "入力してください。",
+}
+
+
+class JapaneseTranslations:
+    """The gettext interface WTForms asks its Meta for."""
+
+    def gettext(self, string: str) -> str:
+        return MESSAGES.get(string, GENERIC)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return MESSAGES.get(singular if n == 1 else plural) or MESSAGES.get(plural, GENERIC)
+
+
+TRANSLATIONS = JapaneseTranslations()
+
+
+class _JapaneseCSRF(_FlaskFormCSRF):
+    """Flask-WTF raises its CSRF messages in English without asking the translations."""
+
+    def validate_csrf_token(self, form, field):
+        try:
+            super().validate_csrf_token(form, field)
+        except ValidationError as e:
+            raise ValidationError(MESSAGES.get(str(e.args[0]) if e.args else "", MESSAGES["CSRF failed."])) from None
+
+
+class FlaskForm(_FlaskForm):
+    """Use this instead of flask_wtf.FlaskForm (same name, so imports change in one word)."""
+
+    class Meta(_FlaskForm.Meta):
+        csrf_class = _JapaneseCSRF
+
+        def get_translations(self, form):
+            return TRANSLATIONS
