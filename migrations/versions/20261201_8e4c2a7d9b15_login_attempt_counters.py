@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8e4c2a7d9b15'
-down_revision = '6d2a5b0f3c88'
+down_revision = 'b7c41e9a2d05'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7c41e9a2d05'
-down_revision = '6d2a5b0f3c88'
+down_revision = 'd5830641e8f8'
 branch_labels = None
 depends_on = None
 
