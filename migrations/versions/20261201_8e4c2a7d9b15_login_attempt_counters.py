@@ -1,7 +1,7 @@
 """accounts: atomic per-account login attempts, addresses known per user
 
 Revision ID: 8e4c2a7d9b15
-Revises: 6d2a5b0f3c88
+Revises: b7c41e9a2d05
 Create Date: 2026-12-01 19:50:00
 
 """

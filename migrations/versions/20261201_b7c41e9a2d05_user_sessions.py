@@ -1,7 +1,7 @@
 """user_sessions: server-side, revocable login sessions
 
 Revision ID: b7c41e9a2d05
-Revises: 6d2a5b0f3c88
+Revises: d5830641e8f8
 Create Date: 2026-12-01 20:10:00
 
 """

@@ -1,7 +1,7 @@
 """edit versions: a version counter on every row an edit form changes (optimistic locking)
 
 Revision ID: d5830641e8f8
-Revises: 6d2a5b0f3c88
+Revises: 8c4f1e2a9b73
 Create Date: 2026-12-01 19:50:00
 
 """
