@@ -92,8 +92,14 @@ def _sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_write(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if conn.in_transaction() and not conn.info.get(_IMMEDIATE) and _WRITE.match(statement):
+        if conn.in_transaction() and not conn.info.get(_IMMEDIATE) and _is_write(statement, context):
             _sqlite_take_write_lock(conn)
+
+
+def _is_write(statement: str, context) -> bool:  # noqa: ANN001
+    # Compiled DML (also inside a CTE) says so itself; text() is recognised by its first word.
+    compiled_write = context is not None and (context.isinsert or context.isupdate or context.isdelete or context.isddl)
+    return bool(compiled_write or _WRITE.match(statement))
 
 
 def _sqlite_take_write_lock(conn) -> None:  # noqa: ANN001
