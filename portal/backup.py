@@ -18,6 +18,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,15 +85,34 @@ def _check_sqlite(conn: sqlite3.Connection, what: str) -> None:
         raise BackupError(f"{what}は kosodate-net のデータベースではありません（municipalities がありません）。")
 
 
+_BUSY, _LOCKED = 5, 6  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def _copy(src: sqlite3.Connection, dst: sqlite3.Connection, busy_timeout: float) -> None:
+    """src.backup(dst), but giving up after busy_timeout: Python retries a locked step forever."""
+    deadline = time.monotonic() + busy_timeout
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in (_BUSY, _LOCKED) and time.monotonic() > deadline:
+            raise BackupError(f"データベースが {busy_timeout:g} 秒を超えてロックされているため中止しました。"
+                              " / The database stayed locked longer than the busy timeout.")
+
+    src.backup(dst, progress=progress, sleep=0.05)
+
+
 def _sqlite_create(database_url: str, path: Path, busy_timeout: float) -> None:
     source = _sqlite_file(database_url)
     if not source.exists():
         raise BackupError(f"データベースのファイル {source} がありません。")
     partial = path.with_name(path.name + ".part")
-    with closing(sqlite3.connect(source, timeout=busy_timeout)) as src, closing(sqlite3.connect(partial)) as dst:
-        # One step: a consistent snapshot even while the server writes (it waits up to busy_timeout for a lock).
-        src.backup(dst)
-        _check_sqlite(dst, "作成したバックアップ")
+    try:
+        with closing(sqlite3.connect(source, timeout=busy_timeout)) as src, closing(sqlite3.connect(partial)) as dst:
+            # One step (all pages): a consistent snapshot even while the server writes.
+            _copy(src, dst, busy_timeout)
+            _check_sqlite(dst, "作成したバックアップ")
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never leave half a backup that looks like one
+        raise
     os.replace(partial, path)
 
 
@@ -101,7 +121,7 @@ def _sqlite_restore(database_url: str, path: Path, busy_timeout: float) -> None:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as src:
         _check_sqlite(src, f"バックアップ {path} ")
         with closing(sqlite3.connect(target, timeout=busy_timeout)) as dst:
-            src.backup(dst)  # replaces every page of the target at once
+            _copy(src, dst, busy_timeout)  # replaces every page of the target at once
 
 
 # ------------------------------------------------------------------ PostgreSQL
@@ -167,8 +187,12 @@ def _pg_create(database_url: str, path: Path) -> None:
     pg_dump = _tool("pg_dump")
     _check_tool_version(pg_dump, database_url)
     partial = path.with_name(path.name + ".part")
-    _run([pg_dump, "--format=custom", "--no-password", f"--file={partial}"], database_url, "pg_dump")
-    _run([_tool("pg_restore"), "--list", str(partial)], database_url, "作成したバックアップの検査")
+    try:
+        _run([pg_dump, "--format=custom", "--no-password", f"--file={partial}"], database_url, "pg_dump")
+        _run([_tool("pg_restore"), "--list", str(partial)], database_url, "作成したバックアップの検査")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
 
 
@@ -191,7 +215,10 @@ def create(database_url: str, path: Path, busy_timeout: float = 30.0) -> Path:
     if path.exists():
         raise BackupError(f"{path} は既にあります。上書きはしません。")
     if kind(database_url) == "sqlite":
-        _sqlite_create(database_url, path, busy_timeout)
+        try:
+            _sqlite_create(database_url, path, busy_timeout)
+        except sqlite3.Error as e:  # e.g. still locked after busy_timeout
+            raise BackupError(f"SQLite のバックアップに失敗しました: {e}") from e
     else:
         _pg_create(database_url, path)
     return path
@@ -206,6 +233,9 @@ def restore(database_url: str, path: Path, *, force: bool = False, busy_timeout:
             f"復元先のデータベースには既に {rows} 行のデータがあります。上書きする場合は --force を付けてください。"
             f" / The target database holds {rows} rows; pass --force to overwrite it.")
     if kind(database_url) == "sqlite":
-        _sqlite_restore(database_url, path, busy_timeout)
+        try:
+            _sqlite_restore(database_url, path, busy_timeout)
+        except sqlite3.Error as e:
+            raise BackupError(f"SQLite の復元に失敗しました: {e}") from e
     else:
         _pg_restore(database_url, path)

@@ -17,8 +17,9 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 # The role the application connects as in production: no superuser, no BYPASSRLS, owns
 # nothing, so row-level security binds it. A cluster-wide role, created once, never dropped.
 APP_ROLE = os.environ.get("TEST_POSTGRES_APP_ROLE", "kosodate_test_app")
-# TEST_POSTGRES_AS_APP_ROLE=1 runs the whole PostgreSQL half as that role (schema still made by the owner).
-AS_APP_ROLE = os.environ.get("TEST_POSTGRES_AS_APP_ROLE", "") not in ("", "0")
+# The PostgreSQL half runs as that role, so the policies bind every test as they bind
+# production (schema and truncation still by the owner); TEST_POSTGRES_AS_APP_ROLE=0 runs it as the owner.
+AS_APP_ROLE = os.environ.get("TEST_POSTGRES_AS_APP_ROLE", "1") not in ("", "0")
 
 
 def pg_unreachable_reason() -> str | None:

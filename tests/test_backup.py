@@ -185,3 +185,17 @@ def test_postgres_password_goes_through_the_environment():
     env = backup.pg_environment("postgresql+psycopg://kosodate:s3cret@db.example.jp:6543/kosodate?sslmode=require")
     assert (env["PGUSER"], env["PGPASSWORD"], env["PGHOST"], env["PGPORT"], env["PGDATABASE"], env["PGSSLMODE"]) == (
         "kosodate", "s3cret", "db.example.jp", "6543", "kosodate", "require")
+
+
+def test_sqlite_backup_that_cannot_get_a_lock_says_so_and_leaves_nothing(app, world, database, tmp_path):
+    if database.name != "sqlite":
+        pytest.skip("SQLite's locks")
+    writer = sqlite3.connect(make_url(_url(app)).database, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")  # not even readers get in
+    try:
+        with pytest.raises(backup.BackupError, match="ロックされているため中止しました"):
+            backup.create(_url(app), tmp_path / "locked.sqlite3", busy_timeout=0.1)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert list(tmp_path.iterdir()) == []
