@@ -49,7 +49,8 @@ from tenants.handovers.models import (
     HandoverStatus,
     Urgency,
 )
-from tenants.members.freshness import Freshness, freshness
+from tenants.handovers.contacts import choose_contact
+from tenants.members.freshness import Freshness
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.members.services import ValidationError, blocks_deletion
 
@@ -268,6 +269,7 @@ class Recipient:
     contact_phone: str
     contact_hours: str
     contact_freshness: Freshness | None
+    contact_note: str = ""
 
     @property
     def key(self) -> str:
@@ -282,14 +284,8 @@ class Recipient:
 
 
 def _suggested(contacts: list[Contact], today: date) -> Contact | None:
-    """The primary contact unless stale; else the first one who is not stale; else the primary one."""
-    if not contacts:
-        return None
-    ordered = sorted(contacts, key=lambda c: (not c.is_primary, c.id))
-    for c in ordered:
-        if freshness(c.last_confirmed_on, today) is not Freshness.STALE:
-            return c
-    return ordered[0]
+    """Whom to name at the recipient: see ``tenants.handovers.contacts``."""
+    return choose_contact(contacts, today).contact
 
 
 def recipients(party: Party, today: date) -> list[Recipient]:
@@ -309,11 +305,12 @@ def recipients(party: Party, today: date) -> list[Recipient]:
         desk = _desk()
         out.append(Recipient(None, DESK_NAME, "", desk.phone if desk else "", None, "", "", "", "", None))
     for o in orgs:
-        c = _suggested(by_org.get(o.id, []), today)
+        choice = choose_contact(by_org.get(o.id, []), today)
+        c = choice.contact
         out.append(Recipient(
             o.id, o.name, o.category_label, o.phone,
             c.id if c else None, c.name if c else "", c.title if c else "", c.phone if c else "",
-            c.reachable_hours if c else "", freshness(c.last_confirmed_on, today) if c else None,
+            c.reachable_hours if c else "", choice.freshness, choice.note,
         ))
     return out
 
@@ -646,7 +643,7 @@ def _notify_sender_declined(h: Handover) -> None:
 
 
 def _notify_sender_resolved(h: Handover) -> None:
-    subject = f"{MAIL_PREFIX}引継ぎた相談が解決しました"
+    subject = f"{MAIL_PREFIX}引き継いだ相談が解決しました"
     url = tokens.link(url_for("handovers.show", handover_id=h.id, code=_code(h.municipality_id)))
     body = f"引継ぎ先で相談が解決しました。\n\n{url}\n（ログインが必要です）\n"
     for address in _addresses_of(h.sender_organization, h.municipality_id):

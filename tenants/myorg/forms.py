@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, TextAreaField, URLField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, URLField
 from wtforms.validators import Length
+
+from portal.forms import TextAreaField
 
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
+
+from portal.forms import TextAreaField
 
 from tenants.network.models import NetworkFormation
 
