@@ -109,11 +109,13 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from portal.accounts.forms import LogoutForm
     from portal.forms import register_template_helpers as register_form_helpers
+    from portal.mail.kinds import kind_label as mail_kind_label
     from portal.timeutil import fiscal_year_label, format_datetime_jst, wareki
 
     app.jinja_env.filters["wareki"] = wareki
     app.jinja_env.filters["datetime_jst"] = format_datetime_jst
     app.jinja_env.filters["fiscal_year"] = fiscal_year_label
+    app.jinja_env.filters["mail_kind"] = mail_kind_label
     register_form_helpers(app)
     # formdata=None: the header's logout form must not read the request body
     # (it may be the too-large body an error page is answering).

@@ -10,6 +10,7 @@ the server answers with a Japanese message and shows the text again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from wtforms import TextAreaField as _TextAreaField
 from wtforms.validators import Length
@@ -18,7 +19,7 @@ from wtforms.validators import Length
 class Needed:
     """Marks a field required (the 必須 badge, the HTML attribute); the service checks it and says why."""
 
-    field_flags = {"required": True}
+    field_flags: ClassVar[dict] = {"required": True}
 
     def __call__(self, form, field) -> None:
         return None

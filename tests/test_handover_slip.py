@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -18,15 +19,23 @@ from tenants.members.freshness import Freshness
 from tenants.members.models import Contact
 from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
+from tests import test_handovers as handover_tests
 from tests.conftest import arranged
-from tests.test_handovers import M, client_for, load, post, record, send, sent_id, world  # noqa: F401 (fixture)
+from tests.test_handovers import M, client_for, load, post, record, send, sent_id
+
+
+@pytest.fixture
+def world(app):
+    """The handover tests' municipality: desk, 保健センター, 子育て支援センター and their users."""
+    return handover_tests.world.__wrapped__(app)
+
 
 LONG_AGO = date(2020, 4, 1)
 
 
 def slip_article(html: str) -> str:
     """The printed part of the page only (what the family reads)."""
-    m = re.search(r'<article class="ho-slip".*?</article>', html, re.S)
+    m = re.search(r'<article class="ho-slip".*?</article>', html, re.DOTALL)
     assert m, "no slip on the page"
     return m.group(0)
 
@@ -163,9 +172,9 @@ def test_send_panel_names_the_fresh_contact_and_says_when_nobody_is_fresh(app, w
     desk = client_for(app, world.desk)
     cid = record(desk)
     html = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
-    hoken_card = re.search(rf'data-recipient="{world.hoken}".*?</div>', html, re.S).group(0)
+    hoken_card = re.search(rf'data-recipient="{world.hoken}".*?</div>', html, re.DOTALL).group(0)
     assert "鈴木 次郎" in hoken_card and "山田 花子さんは12か月以上未確認" in hoken_card
-    shien_card = re.search(rf'data-recipient="{world.shien}".*?</div>', html, re.S).group(0)
+    shien_card = re.search(rf'data-recipient="{world.shien}".*?</div>', html, re.DOTALL).group(0)
     assert NONE_FRESH_NOTE in shien_card and "12か月以上未確認" in shien_card
     assert "主担当が12か月以内に確認済みならその人" in html
     # Sending without choosing names the fresh person on the handover.

@@ -6,7 +6,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.forms import TextAreaField
-
 from tenants.activities.models import ActivityKind
 from tenants.activities.services import NOTE_MAX, TITLE_MAX
 from tenants.rollout.forms import JaDateField, JaIntegerField

@@ -8,7 +8,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from portal.forms import Needed, TextAreaField
-
 from tenants.handovers.models import AGE_BANDS, CATEGORIES, Consent, Urgency
 
 

@@ -36,6 +36,7 @@ from portal.japanese import clean
 from portal.mail.services import enqueue
 from portal.timeutil import to_jst, utcnow
 from tenants.handovers import daily, deadlines
+from tenants.handovers.contacts import choose_contact
 from tenants.handovers.models import (
     ACTIVE_STATUSES,
     AGE_BAND_LABELS,
@@ -49,7 +50,6 @@ from tenants.handovers.models import (
     HandoverStatus,
     Urgency,
 )
-from tenants.handovers.contacts import choose_contact
 from tenants.members.freshness import Freshness
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.members.services import ValidationError, blocks_deletion

@@ -18,10 +18,10 @@ from portal.extensions import db
 from portal.pagination import paginate
 from portal.security.policy import allow
 from portal.timeutil import today_jst, utcnow, wareki
-from tenants.forms import form_data, show_errors
+from tenants.context import current_municipality
+from tenants.forms import also_check, form_data, show_errors
 from tenants.handovers import deadlines, metrics, services
 from tenants.handovers import slip as slip_texts
-from tenants.context import current_municipality
 from tenants.handovers.forms import (
     ActionForm,
     CloseForm,
@@ -127,6 +127,8 @@ def new_consultation():
         else:
             flash(f"相談 #{c.id} を記録しました。続けて引継ぎ先を選べます。", "success")
             return redirect(url_for("handovers.consultation", consultation_id=c.id))
+    elif form.is_submitted():
+        also_check(form, services.validate_consultation)
     return render_template(
         "handovers/consultation_form.html", form=form, party_name=services.party_name(_party_org(party)),
     ), 422 if form.is_submitted() else 200

@@ -5,7 +5,6 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TelField
 from wtforms.validators import Length
 
 from portal.forms import TextAreaField
-
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
 

@@ -6,7 +6,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from portal.forms import Needed, TextAreaField
-
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
 from tenants.registration.services import DECLINE_REASON_MAX, INFO_OFFERED_MAX

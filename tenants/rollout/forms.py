@@ -6,7 +6,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.forms import TextAreaField
-
 from tenants.rollout.models import NetworkStatus
 from tenants.rollout.services import NOTE_MAX
 
