@@ -217,3 +217,21 @@ def test_the_slip_names_a_fresher_contact_when_the_one_on_the_handover_went_stal
     slip = slip_article(html)  # no check needed: someone fresh is on it
     assert "鈴木 次郎" in slip and "048-477-3333" in slip and "山田 花子" not in slip
     assert "引継ぎ時の担当者 山田 花子 さんは12か月以上未確認" in html
+
+
+def test_suggestions_call_a_contact_primary_only_when_it_is(app, world):
+    with arranged(app):
+        from tenants.members.models import MemberOrganization
+
+        niiza_org = db.session.get(MemberOrganization, world.other)
+        niiza_org.consultation_tags = ["発達相談"]
+        # The first contact is made primary by the service; this organisation has none marked.
+        f.contact(niiza_org, "高橋 一郎", phone="048-477-7777").is_primary = False
+        from tenants.members.services import refresh_search_text
+
+        refresh_search_text(niiza_org)
+    desk = client_for(app, world.desk)
+    html = desk.get(f"{M}/handovers/consultations/{record(desk)}").get_data(as_text=True)
+    suggestions = re.search(r'data-testid="suggestions".*?</section>', html, re.DOTALL).group(0)
+    assert "担当: 高橋 一郎" in suggestions and "主担当: 高橋 一郎" not in suggestions
+    assert "主担当: 山田 花子" in suggestions
