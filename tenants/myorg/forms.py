@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, URLField
 from wtforms.validators import Length
 
-from portal.forms import TextAreaField
+from portal.forms import Needed, TextAreaField
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
 
@@ -36,7 +36,7 @@ class MyOrganizationForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("却下の理由", validators=[_max(1000)], render_kw={"rows": 3})
+    reason = TextAreaField("却下の理由", validators=[Needed(), _max(1000)], render_kw={"rows": 3})
 
 
 class DecisionForm(FlaskForm):
