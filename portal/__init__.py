@@ -98,8 +98,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from portal.errors import register_error_pages
-    from portal.security.input import register_input_checks
     from portal.security.headers import register_security_headers
+    from portal.security.input import register_input_checks
     from portal.security.policy import register_access_policy
     from portal.transactions import register_transaction_boundary
     from tenants.context import register_tenant_context
@@ -118,6 +118,8 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal.accounts.forms import LogoutForm
+    from portal.forms import register_template_helpers as register_form_helpers
+    from portal.mail.kinds import kind_label as mail_kind_label
     from portal.search import SEARCH_MAX_CHARS
     from portal.timeutil import fiscal_year_label, format_datetime_jst, wareki
 
@@ -125,6 +127,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime_jst"] = format_datetime_jst
     app.jinja_env.filters["fiscal_year"] = fiscal_year_label
     app.jinja_env.globals["search_max_chars"] = SEARCH_MAX_CHARS
+    app.jinja_env.filters["mail_kind"] = mail_kind_label
+    register_form_helpers(app)
     # formdata=None: the header's logout form must not read the request body
     # (it may be the too-large body an error page is answering).
     app.context_processor(lambda: {"logout_form": LogoutForm(formdata=None), "app_mode": app.config["KOSODATE_ENV"]})
@@ -134,9 +138,11 @@ def register_commands(app: Flask) -> None:
     from portal.cli import register_cli
     from portal.mail.cli import register_cli as register_mail_cli
     from portal.retention import register_cli as register_retention_cli
-    from tenants.handovers.cli import register_cli as register_handovers_cli
     from tenants.cli import register_cli as register_tenant_cli
-    from tools.synth import register_cli as register_synth_cli  # development data (tools/ in the repository)
+    from tenants.handovers.cli import register_cli as register_handovers_cli
+    from tools.synth import (
+        register_cli as register_synth_cli,  # development data (tools/ in the repository)
+    )
 
     register_cli(app)
     register_mail_cli(app)

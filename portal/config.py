@@ -111,8 +111,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         "DATABASE_LOCK_TIMEOUT_MS": _number(env, "DATABASE_LOCK_TIMEOUT_MS", 10_000),  # per web request
         "SQLITE_BUSY_TIMEOUT_MS": _number(env, "SQLITE_BUSY_TIMEOUT_MS", 15_000),  # waiting for SQLite's one writer
         "HEALTHZ_TIMEOUT_SECONDS": _number(env, "HEALTHZ_TIMEOUT_SECONDS", 3.0, float),
-        # Absolute base of links in e-mails (the mail worker has no request to read it from).
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Absolute base of links in e-mails (the mail worker has no request to read it from);
+        # by default the address bin/serve listens on, so links follow its PORT.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{env.get('PORT') or 5000}",
         # The deployment's prefecture (都道府県コード); 11 = 埼玉県.
         "PREFECTURE_CODE": env.get("PREFECTURE_CODE", "11"),
         "DASHBOARD_TARGET_YEAR": int(env.get("DASHBOARD_TARGET_YEAR", 2027)),  # 年度 by whose end every municipality has a network

@@ -35,8 +35,26 @@ def fold(text: str | None) -> str:
     return _IGNORED.sub("", text)
 
 
+_HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]+")
+
+
+def tidy(text: str | None) -> str:
+    """Names and other text shown as typed: trimmed, runs of spaces made one; no NFKC.
+
+    「新座市子育て支援センター（分室）」 keeps its full-width parentheses and
+    「ＮＰＯ」 its letters; only the search key (``fold``) ignores the difference.
+    Half-width katakana (ﾆｲｻﾞ, left over from old Shift_JIS systems) alone become
+    the ordinary full-width kana: no one means them as part of a name.
+    """
+    if not text:
+        return ""
+    text = _HALF_WIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+    return re.sub(r"[ \t\u3000]+", " ", text).strip()
+
+
 def clean(text: str | None) -> str:
-    """Tidy free text: NFKC for letters/digits/kana width, trimmed, single spaces."""
+    """Input to be parsed (phone numbers, codes, choices): NFKC for letters/digits/kana width, trimmed,
+    single spaces. For text that is stored and shown, use ``tidy``."""
     if not text:
         return ""
     return re.sub(r"[ \t\u3000]+", " ", unicodedata.normalize("NFKC", text)).strip()

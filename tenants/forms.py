@@ -20,6 +20,20 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
             form.form_errors.append(message)
 
 
+def also_check(form: FlaskForm, validate) -> None:
+    """After WTForms refused ``form`` (e.g. a text over its limit), let the service's ``validate`` report
+    the other fields too, so the error summary lists every problem at once, not one per submission."""
+    if "csrf_token" in form.errors:
+        return
+    try:
+        validate(form_data(form))
+    except ValidationError as e:
+        for name, message in e.errors.items():
+            field = getattr(form, name, None)
+            if field is not None and not field.errors:
+                field.errors = [message]
+
+
 def form_data(form: FlaskForm) -> dict:
     return {name: f.data for name, f in form._fields.items() if name != "csrf_token" and name not in VERSION_FIELDS}
 

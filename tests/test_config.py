@@ -73,3 +73,25 @@ def test_a_number_setting_that_is_not_a_number_is_a_configuration_error(monkeypa
     with pytest.raises(ConfigError, match="SQLITE_BUSY_TIMEOUT_MS must be a number") as refused:
         create_app({"KOSODATE_ENV": "development"})
     assert "数値を指定してください" in refused.value.line()
+def test_public_base_url_follows_the_port_bin_serve_uses(monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "5123")
+    app = create_app({"KOSODATE_ENV": "development"})
+    assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5123"
+    monkeypatch.delenv("PORT")
+    assert create_app({"KOSODATE_ENV": "development"}).config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+
+
+def test_an_explicit_public_base_url_wins_over_the_port(monkeypatch):
+    monkeypatch.setenv("PORT", "5123")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://kosodate.example.jp")
+    assert create_app({"KOSODATE_ENV": "development"}).config["PUBLIC_BASE_URL"] == "https://kosodate.example.jp"
+
+
+def test_bin_serve_exports_the_port_and_the_base_url_it_serves_on():
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parent.parent / "bin" / "serve").read_text()
+    assert 'export PORT="${PORT:-5000}"' in script
+    assert 'export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"' in script
+    assert script.index("export PUBLIC_BASE_URL") < script.index("flask mail send")

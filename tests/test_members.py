@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.japanese import fold
 from tenants.audit.models import AuditEntry
 from tenants.members import services
 from tenants.members.freshness import Freshness, freshness
@@ -61,7 +62,8 @@ def test_desk_adds_an_organisation_and_its_contact(app, client, niiza):
     with app.app_context():
         set_scope(db.session, EVERYTHING)
         org = db.session.scalar(select(MemberOrganization).where(MemberOrganization.category == "npo"))
-        assert org.name == "NPO法人 子育てひだまり"  # NFKC: full-width letters made ordinary
+        assert org.name == "ＮＰＯ法人 子育てひだまり"  # as typed (issue 12.11); only the search key is folded
+        assert org.name_key == fold("NPO法人子育てひだまり")
         assert org.name_kana == "こそだてひだまり"
         assert org.phone == "048-477-1112" and org.postal_code == "352-8623"
         assert org.consultation_tags == ["育児不安", "仲間づくり"]

@@ -435,6 +435,8 @@ def test_rejection_leaves_the_organisation_as_it_was(app, world):
     _, request = request_name_change(app, world, "新座市保健センター分室")
     desk = logged_in(app, world.desk)
 
+    page = desk.get(REQUESTS).get_data(as_text=True)
+    assert f'id="reason-{request.id}"' in page and "maxlength" not in page and "1,000文字以内" in page
     empty = desk_post(desk, f"{REQUESTS}/{request.id}/reject", {"reason": "　 "})
     assert empty.status_code == 422
     assert "却下の理由を入力してください" in empty.get_data(as_text=True)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.japanese import clean
+from portal.japanese import tidy
 from portal.timeutil import today_jst
 from tenants.activities.models import ActivityKind, NetworkActivity
 from tenants.audit import services as audit
@@ -25,7 +25,7 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
     values = {
         "kind": data.get("kind") or "",
         "held_on": data.get("held_on"),
-        "title": clean(data.get("title")),
+        "title": tidy(data.get("title")),
         "participants": data.get("participants"),
         "note": (data.get("note") or "").strip(),
     }

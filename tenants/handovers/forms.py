@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, Needed, TextAreaField
 from tenants.handovers.models import AGE_BANDS, CATEGORIES, Consent, Urgency
 
 
@@ -27,40 +27,41 @@ def _choices(pairs) -> list[SelectChoice]:
 
 class ConsultationForm(FlaskForm):
     case_reference = StringField("受付番号（任意）", validators=[_max(40)])
-    category = SelectField("相談の区分", choices=_choices(CATEGORIES), validate_choice=False)
+    category = SelectField("相談の区分", choices=_choices(CATEGORIES), validators=[Needed()], validate_choice=False)
     urgency = RadioField(
         "緊急度", choices=[SelectChoice(Urgency.NORMAL.value, "通常（1業務日以内に回答）"),
                  SelectChoice(Urgency.URGENT.value, "至急（3業務時間以内に回答）")],
-        default=Urgency.NORMAL.value, validate_choice=False,
+        default=Urgency.NORMAL.value, validators=[Needed()], validate_choice=False,
     )
-    age_band = SelectField("子どもの年齢", choices=_choices(AGE_BANDS), validate_choice=False)
-    summary = TextAreaField("相談の概要", validators=[_max(2000)], render_kw={"rows": 5})
+    age_band = SelectField("子どもの年齢", choices=_choices(AGE_BANDS), validators=[Needed()], validate_choice=False)
+    summary = TextAreaField("相談の概要", validators=[Needed(), _max(2000)], render_kw={"rows": 5})
     contact_preference = StringField("ご家族への連絡方法（任意）", validators=[_max(200)])
-    consent = RadioField("本人同意", choices=CONSENT_CHOICES, validate_choice=False)
+    consent = RadioField("本人同意", choices=CONSENT_CHOICES, validators=[Needed()], validate_choice=False)
     consent_reason = TextAreaField("同意不要とする理由", validators=[_max(1000)], render_kw={"rows": 3})
 
 
 class ConsentForm(FlaskForm):
-    consent = RadioField("本人同意", choices=CONSENT_CHOICES, validate_choice=False)
+    consent = RadioField("本人同意", choices=CONSENT_CHOICES, validators=[Needed()], validate_choice=False)
     consent_reason = TextAreaField("同意不要とする理由", validators=[_max(1000)], render_kw={"rows": 3})
 
 
 class SendForm(FlaskForm):
-    recipient = SelectField("引継ぎ先", choices=[], validate_choice=False)
+    recipient = SelectField("引継ぎ先", choices=[], validators=[Needed()], validate_choice=False)
     contact_id = HiddenField()
     message = TextAreaField("引継ぎ先への伝達事項（任意）", validators=[_max(1000)], render_kw={"rows": 3})
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField("辞退の理由", validators=[_max(1000)], render_kw={"rows": 3})
+    reason = TextAreaField("辞退の理由", validators=[Needed(), _max(1000)], render_kw={"rows": 3})
 
 
 class ResolveForm(FlaskForm):
-    outcome = TextAreaField("対応の結果", validators=[_max(1000)], render_kw={"rows": 3})
+    outcome = TextAreaField("対応の結果", validators=[Needed(), _max(1000)], render_kw={"rows": 3})
 
 
 class CloseForm(FlaskForm):
-    outcome = TextAreaField("終了の理由・結果", validators=[_max(1000)], render_kw={"rows": 3})
+    outcome = TextAreaField("終了の理由・結果", validators=[Needed(), _max(1000)], render_kw={"rows": 3},
+                            id="close_outcome")
 
 
 class ActionForm(FlaskForm):

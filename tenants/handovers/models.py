@@ -106,7 +106,9 @@ class ConsultationStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"open": "対応中", "resolved": "解決", "closed": "終了"}[self.value]
+        # "open" is not 「対応中」: that is a handover's state (HANDOVER_STATUS_LABELS), and a
+        # consultation nobody has taken yet must not look like one being handled.
+        return {"open": "受付済", "resolved": "解決", "closed": "終了"}[self.value]
 
 
 class HandoverStatus(StrEnum):
@@ -207,6 +209,16 @@ class Consultation(TenantScoped, db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == ConsultationStatus.OPEN.value
+
+    def stage_label(self, active: bool | None = None) -> str:
+        """The badge: where an open consultation stands; ``active`` = has a handover under way (None: unknown)."""
+        if not self.is_open:
+            return self.status_label
+        if self.hop_count == 0:
+            return "引継ぎ前"
+        if active is None:
+            return self.status_label
+        return "引継ぎ中" if active else "引継ぎ先を再検討"
 
     def __repr__(self) -> str:
         return f"<Consultation {self.id} {self.category} {self.status}>"

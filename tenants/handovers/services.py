@@ -37,6 +37,7 @@ from portal.mail.services import enqueue
 from portal.timeutil import to_jst, utcnow
 from portal.transactions import keep_even_if_refused
 from tenants.handovers import daily, deadlines
+from tenants.handovers.contacts import choose_contact
 from tenants.handovers.models import (
     ACTIVE_STATUSES,
     AGE_BAND_LABELS,
@@ -50,7 +51,7 @@ from tenants.handovers.models import (
     HandoverStatus,
     Urgency,
 )
-from tenants.members.freshness import Freshness, freshness
+from tenants.members.freshness import Freshness
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.members.services import ValidationError, blocks_deletion
 
@@ -269,6 +270,7 @@ class Recipient:
     contact_phone: str
     contact_hours: str
     contact_freshness: Freshness | None
+    contact_note: str = ""
 
     @property
     def key(self) -> str:
@@ -283,14 +285,8 @@ class Recipient:
 
 
 def _suggested(contacts: list[Contact], today: date) -> Contact | None:
-    """The primary contact unless stale; else the first one who is not stale; else the primary one."""
-    if not contacts:
-        return None
-    ordered = sorted(contacts, key=lambda c: (not c.is_primary, c.id))
-    for c in ordered:
-        if freshness(c.last_confirmed_on, today) is not Freshness.STALE:
-            return c
-    return ordered[0]
+    """Whom to name at the recipient: see ``tenants.handovers.contacts``."""
+    return choose_contact(contacts, today).contact
 
 
 def recipients(party: Party, today: date) -> list[Recipient]:
@@ -310,11 +306,12 @@ def recipients(party: Party, today: date) -> list[Recipient]:
         desk = _desk()
         out.append(Recipient(None, DESK_NAME, "", desk.phone if desk else "", None, "", "", "", "", None))
     for o in orgs:
-        c = _suggested(by_org.get(o.id, []), today)
+        choice = choose_contact(by_org.get(o.id, []), today)
+        c = choice.contact
         out.append(Recipient(
             o.id, o.name, o.category_label, o.phone,
             c.id if c else None, c.name if c else "", c.title if c else "", c.phone if c else "",
-            c.reachable_hours if c else "", freshness(c.last_confirmed_on, today) if c else None,
+            c.reachable_hours if c else "", choice.freshness, choice.note,
         ))
     return out
 
@@ -649,7 +646,7 @@ def _notify_sender_declined(h: Handover) -> None:
 
 
 def _notify_sender_resolved(h: Handover) -> None:
-    subject = f"{MAIL_PREFIX}引継ぎた相談が解決しました"
+    subject = f"{MAIL_PREFIX}引き継いだ相談が解決しました"
     url = tokens.link(url_for("handovers.show", handover_id=h.id, code=_code(h.municipality_id)))
     body = f"引継ぎ先で相談が解決しました。\n\n{url}\n（ログインが必要です）\n"
     for address in _addresses_of(h.sender_organization, h.municipality_id):

@@ -18,8 +18,10 @@ from portal.extensions import db
 from portal.pagination import paginate
 from portal.security.policy import allow
 from portal.timeutil import today_jst, utcnow, wareki
-from tenants.forms import form_data, show_errors
+from tenants.context import current_municipality
+from tenants.forms import also_check, form_data, show_errors
 from tenants.handovers import deadlines, metrics, services
+from tenants.handovers import slip as slip_texts
 from tenants.handovers.forms import (
     ActionForm,
     CloseForm,
@@ -125,6 +127,8 @@ def new_consultation():
         else:
             flash(f"相談 #{c.id} を記録しました。続けて引継ぎ先を選べます。", "success")
             return redirect(url_for("handovers.consultation", consultation_id=c.id))
+    elif form.is_submitted():
+        also_check(form, services.validate_consultation)
     return render_template(
         "handovers/consultation_form.html", form=form, party_name=services.party_name(_party_org(party)),
     ), 422 if form.is_submitted() else 200
@@ -316,25 +320,38 @@ def act(handover_id: int, action: str):
 @bp.get("/handovers/<int:handover_id>/slip")
 @allow(*PARTIES, tenant=True)
 def slip(handover_id: int):
+    """The family's slip; first a confirmation step when the consent state or a stale contact asks for one."""
+    from tenants.network.services import get_desk
+
     party = _party()
     h = _handover_or_404(handover_id, party)
     if h.status in (HandoverStatus.DECLINED.value, HandoverStatus.WITHDRAWN.value):
         flash("辞退・取り下げになった引継ぎの説明用紙は印刷できません。", "error")
         return redirect(url_for("handovers.show", handover_id=h.id))
+    choice = slip_texts.slip_contact(h, today_jst())
+    checks = slip_texts.checks_for(h, choice)
+    submitted = request.args.get("checked") == "1"
+    consent_ok = not checks.consent_warning or request.args.get("consent_ok") == "1"
+    contact_ok = choice.is_fresh or request.args.get("contact_ok") == "1"
+    if checks.needed and not (submitted and consent_ok):
+        error = "印刷の前に、注意を読んで確認欄にチェックを入れてください。" if submitted else None
+        return render_template(
+            "handovers/slip_check.html", h=h, c=h.consultation, checks=checks, choice=choice, error=error,
+        ), 422 if error else 200
     services.log_access(current_user, party, AccessAction.PRINT, consultation_id=h.consultation_id, handover_id=h.id)
-    from tenants.network.services import get_desk
-
     desk = get_desk()
-    contact = h.recipient_contact
+    desk_name = slip_texts.desk_name(current_municipality.name, desk)
+    contact = choice.contact if contact_ok else None
     if h.recipient_organization is None:
         phone = desk.phone if desk else ""
     else:
-        phone = (contact.phone if contact is not None and contact.phone else "") or h.recipient_organization.phone
+        phone = (contact.phone if contact is not None else "") or h.recipient_organization.phone
     return render_template(
         "handovers/slip.html",
-        h=h, desk=desk, contact=contact, phone=phone,
-        recipient_name=services.party_name(h.recipient_organization),
-        sender_name=services.party_name(h.sender_organization),
+        h=h, desk=desk, contact=contact, phone=phone, choice=choice, checks=checks,
+        wording=slip_texts.wording_for(h.consultation.consent),
+        recipient_name=h.recipient_organization.name if h.recipient_organization else desk_name,
+        sender_name=h.sender_organization.name if h.sender_organization else desk_name,
         sender_phone=(h.sender_organization.phone if h.sender_organization else (desk.phone if desk else "")),
         contact_by=deadlines.family_contact_by(h.response_due_at),
     )

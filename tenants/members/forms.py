@@ -1,14 +1,23 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TelField, URLField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.concurrency import VersionedForm
 from portal.forms import FlaskForm
 from tenants.members.models import STATUS_LABELS
 from tenants.network.categories import CATEGORIES, CONSULTATION_TAGS, CORE, RELATED
-from portal.concurrency import VersionedForm
 
 _GROUP_LABELS = {CORE: "中核となる機関", RELATED: "関連する機関・団体"}
 

@@ -17,13 +17,13 @@ from portal.extensions import db
 from portal.timeutil import wareki
 from portal.japanese import (
     InputError,
-    clean,
     fold,
     normalize_email,
     normalize_kana,
     normalize_phone,
     normalize_postal_code,
     normalize_url,
+    tidy,
 )
 from tenants.audit import services as audit
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
@@ -127,7 +127,7 @@ def _date(value: date | None) -> date | None:
 
 
 def _required_name(value: str | None) -> str:
-    value = clean(value)
+    value = tidy(value)
     if not value:
         raise InputError("入力してください。")
     return value
@@ -138,7 +138,7 @@ ORG_NORMALISERS = {
     "name_kana": normalize_kana,
     "category": _category,
     "postal_code": normalize_postal_code,
-    "address": clean,
+    "address": tidy,
     "phone": normalize_phone,
     "email": normalize_email,
     "website": normalize_url,
@@ -150,10 +150,10 @@ ORG_NORMALISERS = {
 CONTACT_NORMALISERS = {
     "name": _required_name,
     "name_kana": normalize_kana,
-    "title": clean,
+    "title": tidy,
     "phone": normalize_phone,
     "email": normalize_email,
-    "reachable_hours": clean,
+    "reachable_hours": tidy,
     "is_primary": bool,
     "last_confirmed_on": _date,
 }

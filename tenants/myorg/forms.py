@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    StringField,
+    TelField,
+    URLField,
+)
 from wtforms.validators import Length
 
-from portal.forms import FlaskForm
+from portal.concurrency import VersionedForm
+from portal.forms import FlaskForm, Needed, TextAreaField
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
-from portal.concurrency import VersionedForm
 
 
 def _max(n: int) -> Length:
@@ -36,7 +43,7 @@ class MyOrganizationForm(VersionedForm, FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("却下の理由", validators=[_max(1000)], render_kw={"rows": 3})
+    reason = TextAreaField("却下の理由", validators=[Needed(), _max(1000)], render_kw={"rows": 3})
 
 
 class DecisionForm(FlaskForm):

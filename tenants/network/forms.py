@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.concurrency import VersionedForm
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, TextAreaField
 from tenants.network.models import NetworkFormation
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from portal.extensions import db
-from portal.japanese import InputError, clean, normalize_phone, normalize_postal_code
+from portal.japanese import InputError, normalize_phone, normalize_postal_code, tidy
 from tenants.audit import services as audit
 from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
@@ -32,10 +32,10 @@ def get_desk() -> Desk | None:
 def _validated_network(data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     values = {
-        "name": clean(data.get("name")),
+        "name": tidy(data.get("name")),
         "established_on": data.get("established_on"),
         "formation": data.get("formation") or NetworkFormation.NEW.value,
-        "existing_council": clean(data.get("existing_council")),
+        "existing_council": tidy(data.get("existing_council")),
         "activity_summary": (data.get("activity_summary") or "").strip(),
     }
     if not values["name"]:
@@ -77,7 +77,7 @@ def save_network(data: dict[str, Any]) -> Network:
 
 def save_desk(data: dict[str, Any]) -> Desk:
     errors: dict[str, str] = {}
-    values = {k: clean(data.get(k)) for k in ("name", "address", "opening_hours")}
+    values = {k: tidy(data.get(k)) for k in ("name", "address", "opening_hours")}
     values["staff"] = (data.get("staff") or "").strip()
     if not values["name"]:
         errors["name"] = "窓口の名称を入力してください。"

@@ -1,22 +1,20 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, SelectField, StringField, TelField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    StringField,
+    TelField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, Needed, TextAreaField
 from tenants.members.forms import MultiCheckboxField, category_choices
 from tenants.network.categories import CONSULTATION_TAGS
 from tenants.registration.services import DECLINE_REASON_MAX, INFO_OFFERED_MAX
-
-
-class Needed:
-    """Marks a field required (the 必須 badge, the HTML attribute); the service checks it."""
-
-    field_flags = {"required": True}
-
-    def __call__(self, form, field) -> None:
-        return None
 
 
 def _max(n: int) -> Length:

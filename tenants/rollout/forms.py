@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from portal.concurrency import VersionedForm
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, TextAreaField
 from tenants.rollout.models import NetworkStatus
+from tenants.rollout.services import NOTE_MAX
+
+_NOTE = Length(max=NOTE_MAX, message=f"メモは{NOTE_MAX}文字以内で入力してください。")
 
 
 class JaDateField(DateField):
@@ -36,7 +39,7 @@ class DeclarationForm(VersionedForm, FlaskForm):
     status = SelectField("ネットワークの設置状況", choices=[SelectChoice(s.value, s.label) for s in NetworkStatus])
     declared_on = JaDateField("日付", validators=[Optional()],
                             description="その状況になった日（設置済なら設置した日）")
-    note = TextAreaField("メモ", validators=[Optional()],
+    note = TextAreaField("メモ", validators=[Optional(), _NOTE],
                          description="例: 要保護児童対策地域協議会を母体に準備会を開催")
 
 
@@ -45,4 +48,4 @@ class TownForm(VersionedForm, FlaskForm):
     support_hubs = BooleanField("おおむね中学校区ごとに子育て支援拠点がある")
     network = BooleanField("子育て支援ネットワークがある")
     certified_on = JaDateField("認定日", validators=[Optional()], description="地域子育て応援タウンに認定された日（未認定なら空欄）")
-    note = TextAreaField("メモ", validators=[Optional()])
+    note = TextAreaField("メモ", validators=[Optional(), _NOTE])

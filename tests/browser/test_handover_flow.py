@@ -69,7 +69,7 @@ def test_consultation_bounces_once_and_is_resolved(browser, page, live_server, n
 
     # ... and hands it to the 保健センター: choosing it shows whom to call there.
     value = page.locator("#recipient option", has_text="新座市保健センター").get_attribute("value")
-    page.get_by_label("引継ぎ先", exact=True).select_option(value)
+    page.locator("#recipient").select_option(value)
     card = page.locator('[data-recipient]:not([hidden])')
     assert "山田 花子" in card.inner_text()
     shoot("handover-send")

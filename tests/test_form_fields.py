@@ -1,0 +1,120 @@
+"""One place declares and shows what a field asks for (issue 12, items 4 and 9): every
+form of the application, rendered through the field macro, marks its required fields,
+shows its limits, never hands the browser a hard maxlength; an over-long text comes
+back whole with a Japanese message and an error summary linking every field in error."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+import pytest
+from flask_wtf import FlaskForm
+
+from portal import create_app
+from portal.forms import COUNTED_MIN, field_limit, field_required, max_length
+from tests import test_handovers as handover_tests
+from tests.test_handovers import M, client_for, post
+
+FORM_MODULES = [
+    "portal.accounts.forms", "tenants.activities.forms", "tenants.handovers.forms", "tenants.members.forms",
+    "tenants.myorg.forms", "tenants.network.forms", "tenants.reconfirmation.forms", "tenants.registration.forms",
+    "tenants.rollout.forms", "tenants.transfer.forms",
+]
+TEXT_TYPES = {"StringField", "TextAreaField", "URLField", "SearchField"}
+
+
+@pytest.fixture
+def world(app):
+    return handover_tests.world.__wrapped__(app)
+
+
+def _form_classes():
+    for name in FORM_MODULES:
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, FlaskForm) and cls is not FlaskForm and cls.__module__ == name:
+                yield cls
+
+
+@pytest.fixture(scope="module")
+def rendering():
+    app = create_app({"KOSODATE_ENV": "test", "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.test_request_context():
+        yield app.jinja_env.get_template("_macros.html").module.field
+
+
+def test_every_field_is_rendered_with_its_requirement_and_limit_and_no_hard_maxlength(rendering):
+    seen = required = limited = 0
+    for cls in _form_classes():
+        form = cls(formdata=None)
+        for f in form:
+            if f.type in ("CSRFTokenField", "HiddenField") or f.type not in TEXT_TYPES | {"SelectField", "EmailField",
+                                                                                           "TelField", "PasswordField"}:
+                continue
+            html = str(rendering(f))
+            seen += 1
+            assert "maxlength" not in html, f"{cls.__name__}.{f.name} still gives the browser a hard maxlength"
+            label = re.search(r"<label[^>]*>(.*?)</label>", html, re.S).group(1)
+            assert ("必須" in label) == field_required(f), f"{cls.__name__}.{f.name}"
+            required += field_required(f)
+            n = max_length(f)
+            if f.type in TEXT_TYPES and n is not None and n >= COUNTED_MIN:
+                assert f"{n:,}文字以内" in html and f'data-limit="{n}"' in html, f"{cls.__name__}.{f.name}"
+                assert f'data-count-for="{f.id}"' in html
+                limited += 1
+            else:
+                assert field_limit(f) is None and "文字以内" not in html
+    assert seen > 60 and required > 15 and limited > 25
+
+
+@pytest.mark.parametrize("form, field", [
+    ("tenants.members.forms:OrganizationForm", "name"), ("tenants.members.forms:ContactForm", "name"),
+    ("tenants.handovers.forms:ConsultationForm", "category"), ("tenants.handovers.forms:ConsultationForm", "age_band"),
+    ("tenants.handovers.forms:ConsultationForm", "summary"), ("tenants.handovers.forms:ResolveForm", "outcome"),
+    ("tenants.handovers.forms:DeclineForm", "reason"), ("tenants.myorg.forms:MyOrganizationForm", "name"),
+])
+def test_the_fields_people_missed_are_marked_required(rendering, form, field):
+    module, name = form.split(":")
+    f = getattr(importlib.import_module(module), name)(formdata=None)[field]
+    assert '<span class="required">必須</span>' in str(rendering(f))
+
+
+def test_limits_read_from_the_length_validator():
+    from tenants.handovers.forms import ConsultationForm, DeclineForm, ResolveForm, SendForm
+
+    app = create_app({"KOSODATE_ENV": "test", "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.test_request_context():
+        assert max_length(ConsultationForm(formdata=None).summary) == 2000
+        assert max_length(ConsultationForm(formdata=None).consent_reason) == 1000
+        assert max_length(SendForm(formdata=None).message) == 1000
+        assert max_length(ResolveForm(formdata=None).outcome) == 1000
+        assert max_length(DeclineForm(formdata=None).reason) == 1000
+
+
+def test_an_over_long_summary_comes_back_whole_with_a_summary_of_every_problem(app, world):
+    desk = client_for(app, world.desk)
+    text = "（架空）" + "あ" * 1997 + "\r\n" + "い"  # 2,003 characters once the line end is one character
+    response = post(desk, f"{M}/handovers/consultations/new", {"summary": text, "consent": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert text.replace("\r\n", "\n") in html.replace("\r\n", "\n")  # shown again, not cut
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    links = re.findall(r'<a href="#([a-z_0-9-]+)">([^<]+)</a>', summary)
+    targets = {t for t, _ in links}
+    assert {"summary", "category", "age_band", "consent-0"} <= targets
+    assert any("2000文字以内" in text for _, text in links)
+    for target in targets:
+        assert f'id="{target}"' in html  # each link lands on its field
+
+
+def test_a_summary_at_the_limit_with_line_breaks_is_accepted(app, world):
+    desk = client_for(app, world.desk)
+    text = ("あ" * 99 + "\r\n") * 20  # 2,000 characters with "\n" line ends, 2,020 as the browser sends them
+    response = post(desk, f"{M}/handovers/consultations/new", {
+        "category": "development", "urgency": "normal", "age_band": "age3_5", "summary": text.strip(),
+        "consent": "given", "consent_reason": "",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+
