@@ -57,7 +57,7 @@ def test_desk_registers_the_network_and_the_desk(app, client, empty_town):
         ({"name": "", "formation": "new"}, "ネットワークの名称を入力してください"),
         ({"name": "X", "formation": "existing_council"}, "活用した協議会等の名称を入力してください"),
         ({"name": "X", "formation": "new", "established_on": "2999-01-01"}, "未来の日付は入力できません"),
-        ({"name": "X", "formation": "new", "established_on": "令和"}, "Not a valid date value"),
+        ({"name": "X", "formation": "new", "established_on": "令和"}, "日付を正しく入力してください"),
     ],
 )
 def test_bad_network_input_keeps_what_was_stored(app, client, empty_town, data, message):
