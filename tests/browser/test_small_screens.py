@@ -191,5 +191,9 @@ def test_main_lists_are_cards_on_a_phone(browser, page, live_server, niiza, shoo
         _login(opage, base, niiza["official"], "/dashboard/")
         row = _cells_fit(opage, "municipality-table").filter(has_text="新座市")
         assert _labelled(row, "申告") and _labelled(row, "構成員")
+        # The sort links stay in sight above the cards, so a keyboard never focuses something unseen.
+        sort = opage.get_by_test_id("municipality-table").get_by_role("link", name=re.compile("^構成員"))
+        assert sort.is_visible() and _inside(opage, sort.bounding_box(), 360)
+        opage.screenshot(path=str(SCREENSHOTS / f"dashboard-cards-360-{database.name}.png"), full_page=True)
     finally:
         official.close()
