@@ -28,11 +28,11 @@ from tenants.rollout.models import STATUS_LABELS, NetworkStatus
 
 FONT = "Noto Sans JP, Hiragino Sans, Meiryo, sans-serif"
 
-# Colour, symbol and the glyph used in the page's own status labels.
+# Colour and marker symbol (the shapes of the page's own labels: ● ◆ ×).
 STATUS_STYLE = {
-    NetworkStatus.ESTABLISHED: ("#197a4b", "circle", "●"),
-    NetworkStatus.PREPARING: ("#b45f00", "diamond", "◆"),
-    NetworkStatus.NOT_STARTED: ("#6e6e6e", "x-thin-open", "×"),
+    NetworkStatus.ESTABLISHED: ("#197a4b", "circle"),
+    NetworkStatus.PREPARING: ("#b45f00", "diamond"),
+    NetworkStatus.NOT_STARTED: ("#6e6e6e", "x-thin-open"),
 }
 
 CONFIG = {
@@ -71,6 +71,9 @@ def _layout(**extra) -> dict:
         plot_bgcolor="#ffffff",
         hoverlabel=dict(font=dict(family=FONT)),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        # No height: the chart fills its element, whose height the stylesheet sets, so the
+        # drawing never overflows onto what follows it (「グラフの数値（表）」 at 360 px).
+        autosize=True,
     )
     return {**base, **extra}
 
@@ -101,7 +104,6 @@ def progress_figure(rows: list[MunicipalityRow], head: Headline, today: date) ->
     ))
     start = (points[0][0] if points else today) - timedelta(days=180)
     return {"data": data, "layout": _layout(
-        height=340,
         xaxis=dict(title="", type="date", range=[start.isoformat(), (head.target_date + timedelta(days=120)).isoformat()],
                    gridcolor="#e6e6e6", tickformat="%Y"),
         yaxis=dict(title="市町村数", range=[0, head.total * 1.18 + 1], gridcolor="#e6e6e6", rangemode="tozero"),
@@ -113,10 +115,11 @@ def map_figure(rows: list[MunicipalityRow]) -> dict:
     data: list[dict] = []
     for status in (NetworkStatus.ESTABLISHED, NetworkStatus.PREPARING, NetworkStatus.NOT_STARTED):
         mine = [r for r in rows if r.status == status]
-        colour, symbol, glyph = STATUS_STYLE[status]
+        colour, symbol = STATUS_STYLE[status]
         data.append(_scatter(
             x=[r.longitude for r in mine], y=[r.latitude for r in mine],
-            mode="markers", name=f"{glyph} {STATUS_LABELS[status]}（{len(mine)}）",
+            # The legend draws the marker itself: a glyph in the name would show the symbol twice.
+            mode="markers", name=f"{STATUS_LABELS[status]}（{len(mine)}）",
             marker=dict(symbol=symbol, size=13 if status != NetworkStatus.NOT_STARTED else 11, color=colour,
                         line=dict(width=1.5, color="#ffffff" if status != NetworkStatus.NOT_STARTED else colour)),
             hovertext=[f"{r.name}（{STATUS_LABELS[status]}）" + ("　⚠要確認" if r.flagged else "") for r in mine],
@@ -127,7 +130,7 @@ def map_figure(rows: list[MunicipalityRow]) -> dict:
     if flagged:
         data.append(_scatter(
             x=[r.longitude for r in flagged], y=[r.latitude for r in flagged], mode="markers",
-            name=f"⚠ 要確認（{len(flagged)}）",
+            name=f"要確認（{len(flagged)}）",
             marker=dict(symbol="circle-open", size=22, color="#ce0000", line=dict(width=2)),
             hovertext=[f"{r.name}: 要確認" for r in flagged], hoverinfo="text",
             customdata=[r.code for r in flagged],
@@ -152,7 +155,6 @@ def map_figure(rows: list[MunicipalityRow]) -> dict:
     else:
         xrange, yrange, ratio = [138, 140], [35, 37], 1.2
     return {"data": data, "layout": _layout(
-        height=520,
         xaxis=dict(range=xrange, visible=False, fixedrange=False),
         yaxis=dict(range=yrange, visible=False, scaleanchor="x", scaleratio=ratio),
         plot_bgcolor="#f2f6fb",

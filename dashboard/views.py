@@ -71,6 +71,12 @@ def plotly_css_url() -> str:
     return url_for("dashboard.plotly_css", version=vendor.VERSION)
 
 
+@bp.app_template_global()
+def plotly_style_ids() -> dict[str, str]:
+    """The ids plotly.js looks for before it injects <style> elements (see vendor.py)."""
+    return {"plotly": vendor.PLOTLY_STYLE_ID, "maplibre": vendor.maplibre_style_id()}
+
+
 @bp.get("/vendor/plotly-<version>.min.js")
 @public
 def plotly_js(version: str):

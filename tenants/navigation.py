@@ -1,4 +1,9 @@
-"""The municipality menu. Each feature adds its own entry when its views load."""
+"""The municipality menu. Each feature adds its own entry when its views load.
+
+Entries come in groups so that the desk's eleven items never scroll out of
+sight: on wide screens every group is in view (templates/_macros.html), on
+narrow ones the whole menu is one tap away.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from flask import Flask
 
 from portal.accounts.models import Role
 
+# Menu groups in display order: what a desk does every day, building the network, and keeping watch.
+GROUPS = {"daily": "日々の仕事", "network": "ネットワークづくり", "admin": "管理"}
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -16,13 +24,23 @@ class NavItem:
     endpoint: str
     roles: frozenset[Role]
     order: int
+    group: str = "daily"
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    key: str
+    label: str
+    items: list[NavItem]
 
 
 _ITEMS: dict[str, NavItem] = {}
 
 
-def nav_item(key: str, label: str, endpoint: str, roles: tuple[Role, ...], order: int) -> None:
-    _ITEMS[key] = NavItem(key, label, endpoint, frozenset(roles), order)
+def nav_item(key: str, label: str, endpoint: str, roles: tuple[Role, ...], order: int, group: str = "daily") -> None:
+    if group not in GROUPS:
+        raise ValueError(f"unknown menu group {group!r}; one of {sorted(GROUPS)}")
+    _ITEMS[key] = NavItem(key, label, endpoint, frozenset(roles), order, group)
 
 
 def items_for(user) -> list[NavItem]:
@@ -31,8 +49,16 @@ def items_for(user) -> list[NavItem]:
     return sorted((i for i in _ITEMS.values() if user.role_enum in i.roles), key=lambda i: i.order)
 
 
+def groups_for(user) -> list[NavGroup]:
+    """The user's items by group, empty groups left out."""
+    items = items_for(user)
+    groups = [NavGroup(key, label, [i for i in items if i.group == key]) for key, label in GROUPS.items()]
+    return [g for g in groups if g.items]
+
+
 def register_navigation(app: Flask) -> None:
     from flask_login import current_user
 
     # A global, not a context variable: macros imported without context see it too.
     app.jinja_env.globals["municipality_nav_items"] = lambda: items_for(current_user)
+    app.jinja_env.globals["municipality_nav_groups"] = lambda: groups_for(current_user)

@@ -18,7 +18,7 @@ from tenants.forms import form_status, submit
 from tenants.navigation import nav_item
 
 bp = Blueprint("activities", __name__, url_prefix="/m/<code>")
-nav_item("activities", "活動記録", "activities.index", (Role.DESK, Role.ADMIN), order=14)
+nav_item("activities", "活動記録", "activities.index", (Role.DESK, Role.ADMIN), order=14, group="network")
 
 
 MANAGERS = (Role.DESK, Role.ADMIN)

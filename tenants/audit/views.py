@@ -13,7 +13,7 @@ from tenants.members.services import FIELD_LABELS, shown_value
 from tenants.navigation import nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/m/<code>")
-nav_item("audit", "変更履歴", "audit.index", (Role.DESK, Role.ADMIN), order=90)
+nav_item("audit", "変更履歴", "audit.index", (Role.DESK, Role.ADMIN), order=90, group="admin")
 
 PAGE_SIZE = 50
 # Audited values are shown the same way everywhere (also on the member's own page).

@@ -20,7 +20,7 @@ from tenants.navigation import nav_item
 
 bp = Blueprint("myorg", __name__, url_prefix="/m/<code>")
 nav_item("myorg", "自分の団体", "myorg.show", (Role.MEMBER,), order=15)
-nav_item("change_requests", "変更の承認", "myorg.requests", (Role.DESK, Role.ADMIN), order=26)
+nav_item("change_requests", "変更の承認", "myorg.requests", (Role.DESK, Role.ADMIN), order=26, group="admin")
 
 DESK = (Role.DESK, Role.ADMIN)
 

@@ -14,7 +14,7 @@ from tenants.network import services
 from tenants.network.forms import DeskForm, NetworkForm
 
 bp = Blueprint("network", __name__, url_prefix="/m/<code>")
-nav_item("network", "ネットワーク", "network.show", (Role.DESK, Role.ADMIN), order=10)
+nav_item("network", "ネットワーク", "network.show", (Role.DESK, Role.ADMIN), order=10, group="network")
 
 MANAGERS = (Role.DESK, Role.ADMIN)
 

@@ -22,7 +22,7 @@ from tenants.reconfirmation.services import ReconfirmationError
 
 bp = Blueprint("reconfirmation", __name__, url_prefix="/m/<code>")
 
-nav_item("reconfirmation", "担当者の確認", "reconfirmation.index", (Role.DESK, Role.ADMIN), order=40)
+nav_item("reconfirmation", "担当者の確認", "reconfirmation.index", (Role.DESK, Role.ADMIN), order=40, group="network")
 nav_item("my_contacts", "担当者の確認", "reconfirmation.mine", (Role.MEMBER,), order=40)
 
 DESK = (Role.DESK, Role.ADMIN)

@@ -23,7 +23,7 @@ from tenants.registration.models import Registration, RegistrationStatus
 from tenants.registration.services import RegistrationError, TooManyApplications
 
 bp = Blueprint("registration", __name__, url_prefix="/m/<code>")
-nav_item("registration", "登録申請", "registration.queue", (Role.DESK, Role.ADMIN), order=25)
+nav_item("registration", "登録申請", "registration.queue", (Role.DESK, Role.ADMIN), order=25, group="admin")
 
 DESK = (Role.DESK, Role.ADMIN)
 PAGE_SIZE = 50

@@ -15,7 +15,7 @@ from tenants.rollout.forms import DeclarationForm
 from tenants.rollout.models import NetworkStatus
 
 bp = Blueprint("rollout", __name__, url_prefix="/m/<code>")
-nav_item("rollout", "設置状況", "rollout.status", (Role.DESK, Role.ADMIN), order=12)
+nav_item("rollout", "設置状況", "rollout.status", (Role.DESK, Role.ADMIN), order=12, group="network")
 
 
 

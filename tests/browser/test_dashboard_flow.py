@@ -47,6 +47,12 @@ def test_prefecture_official_follows_the_rollout(page, live_server, official, sh
     assert table.locator("tr[data-code='111007']").get_attribute("data-status") == "established"
     assert table.locator("tr[data-code='112305']").get_attribute("data-status") == "established"
     assert page.get_by_test_id("headline-established").inner_text().replace("\n", " ") == "2 / 63"
+    # 準備中 and 未着手 are two labelled figures, not 「4 ・57」 under one label.
+    for testid, label, value in (("headline-preparing", "準備中", "4"),
+                                 ("headline-not-started", "未着手（未申告を含む）", "57")):
+        card = page.get_by_test_id(testid).locator("xpath=..")
+        assert card.locator(".stat__label").inner_text() == label
+        assert page.get_by_test_id(testid).inner_text() == value
     page.wait_for_selector("[data-figure=progress-figure][data-drawn=true]")
     page.wait_for_selector("[data-figure=map-figure][data-drawn=true]")
     assert _chart_points(page) == 2
@@ -59,6 +65,10 @@ def test_prefecture_official_follows_the_rollout(page, live_server, official, sh
     )
     assert [m[0] for m in markers] == ["circle", "diamond", "x-thin-open"]
     assert sum(m[1] for m in markers) == 63
+    # The legend draws each marker; its text names the status once, with no second symbol.
+    legend = page.locator("[data-figure=map-figure] .legendtext").all_text_contents()
+    assert legend[:3] == ["設置済（2）", "準備中（4）", "未着手（57）"], legend
+    assert not any(glyph in text for text in legend for glyph in "●◆×⚠"), legend
     assert page.locator("[data-figure=map-figure] .scatterlayer .point").count() >= 63
     assert page.evaluate("getComputedStyle(document.querySelector('.main-svg')).position") == "absolute"
     page.get_by_role("heading", name="地図").scroll_into_view_if_needed()
@@ -105,6 +115,16 @@ def test_prefecture_official_follows_the_rollout(page, live_server, official, sh
     page.set_viewport_size({"width": 360, "height": 800})
     page.wait_for_timeout(600)  # plotly redraws the charts for the narrower window
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # 「グラフの数値（表）」 sits below the chart's drawing, not under it.
+    summary = page.get_by_text("グラフの数値（表）")
+    summary.scroll_into_view_if_needed()
+    drawing = page.locator("[data-figure=progress-figure] .main-svg").first.bounding_box()
+    box = summary.bounding_box()
+    assert box["y"] >= drawing["y"] + drawing["height"], (box, drawing)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('summary') !== null",
+                         [box["x"] + 8, box["y"] + box["height"] / 2])
+    summary.click()
+    assert page.get_by_test_id("progress-table").is_visible()
     shoot("dashboard-flow-360", width=360)
     page.screenshot(path=str(shoot("dashboard-flow-360").with_name("dashboard-flow-top-360.png")))
     page.goto(base + "/dashboard/m/112305")
@@ -114,6 +134,5 @@ def test_prefecture_official_follows_the_rollout(page, live_server, official, sh
     # Nothing left the machine, and the page ran without errors (CSP included).
     hosts = {urlparse(u).hostname for u in requests if not u.startswith(("data:", "blob:"))}
     assert hosts == {"127.0.0.1"}, hosts
-    # plotly.js still tries to inject a <style> element and a few style attributes; the CSP
-    # refuses them (style-src 'self') and the app serves the same rules as a stylesheet instead.
-    assert [p for p in problems if "Content Security Policy directive 'style-src" not in p] == [], problems
+    # No CSP refusals either: plotly.js finds its stylesheets linked and injects no <style> (vendor.py).
+    assert problems == [], problems
