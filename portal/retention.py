@@ -119,6 +119,7 @@ def _vacuum_postgresql(conn, tables, wait_seconds: float) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            _refuse_tables_not_owned(cur, tables)
             _wait_for_older_snapshots(cur, wait_seconds)
             # A long rewrite must not hit the application's statement timeout; a lock
             # it cannot get soon must not make every request wait behind it.
@@ -132,6 +133,26 @@ def _vacuum_postgresql(conn, tables, wait_seconds: float) -> None:
                 cur.execute("RESET lock_timeout")
     finally:
         conn.autocommit = False
+
+
+def _refuse_tables_not_owned(cur, tables) -> None:
+    """VACUUM of a table its role does not own only warns and skips it: say so instead.
+
+    The app's own role (row-level security) owns nothing; purges run as the
+    owner, like migrations and backups.
+    """
+    cur.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relname = ANY(%s) AND c.relkind = 'r' "
+        "AND NOT pg_has_role(current_user, c.relowner, 'USAGE') "
+        "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+        (list(dict.fromkeys(tables)),),
+    )
+    not_owned = [r[0] for r in cur.fetchall()]
+    if not_owned:
+        raise VacuumError(
+            f"{', '.join(not_owned)} の所有者ではないため VACUUM できません。"
+            "テーブルの所有者（db upgrade を実行するロール）で retention vacuum を実行してください"
+        )
 
 
 def _wait_for_older_snapshots(cur, wait_seconds: float) -> None:
