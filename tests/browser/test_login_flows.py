@@ -63,12 +63,22 @@ def test_prefecture_official_sees_all_63_municipalities(page, live_server, saita
 def test_wrong_password_shows_the_message_and_focus_is_visible(page, live_server, saitama, shoot):
     _login(page, live_server, saitama["desk"], "not-the-password")
     assert page.get_by_text("メールアドレスまたはパスワードが正しくありません。").is_visible()
-    # Keyboard users: the first Tab lands on the skip link, which becomes visible.
+    # Keyboard and screen-reader users: the error summary takes the focus on load, so it is
+    # read out first; the next Tab lands on a control in view.
+    assert page.evaluate("document.activeElement.matches('[data-error-summary]')")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(() => { const e = document.activeElement, r = e.getBoundingClientRect();"
+        " return {tag: e.tagName, y: r.y, h: r.height}; })()")
+    assert focused["tag"] in ("INPUT", "A", "BUTTON") and focused["h"] > 0
+    assert 0 <= focused["y"] < page.viewport_size["height"]
+    shoot("login-error-focus")
+    # On a fresh page the first Tab lands on the skip link, which becomes visible.
+    page.goto(live_server + "/login")
     page.keyboard.press("Tab")
     skip = page.get_by_text("本文へ移動")
     assert skip.is_visible()
     assert skip.bounding_box()["y"] >= 0
-    shoot("login-error-focus")
 
 
 def test_desk_of_one_city_gets_404_for_another(page, live_server, saitama, shoot):
