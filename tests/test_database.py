@@ -23,36 +23,41 @@ OUR_500 = "エラーが発生しました"
 
 
 @contextmanager
-def failing_insert(app, table: str):
-    """A trigger that makes every INSERT into ``table`` fail: a real failing statement, no mock."""
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            create = [f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected'); END"]
-            drop = [f"DROP TRIGGER fail_{table}"]
-        else:
-            create = [
-                "CREATE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$",
-                f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_insert()",
-            ]
-            drop = [f"DROP TRIGGER fail_{table} ON {table}", "DROP FUNCTION fail_insert()"]
+def failing_insert(app, database, table: str):
+    """A trigger that makes every INSERT into ``table`` fail: a real failing statement, no mock.
+
+    DDL runs as the tables' owner on a plain connection: the app's PostgreSQL role
+    may create nothing, and the session's tenant scoping refuses text() on tenant tables.
+    """
+    if database.name == "sqlite":
+        with app.app_context():
+            engine = db.engine
+        create = [f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected'); END"]
+        drop = [f"DROP TRIGGER fail_{table}"]
+    else:
+        engine = database.owner
+        create = [
+            "CREATE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$",
+            f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_insert()",
+        ]
+        drop = [f"DROP TRIGGER fail_{table} ON {table}", "DROP FUNCTION fail_insert()"]
+    with engine.begin() as conn:
         for statement in create:
-            db.session.execute(text(statement))
-        db.session.commit()
+            conn.execute(text(statement))
     try:
         yield
     finally:
-        with app.app_context():
+        with engine.begin() as conn:
             for statement in drop:
-                db.session.execute(text(statement))
-            db.session.commit()
+                conn.execute(text(statement))
 
 
-def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, world):  # noqa: F811
+def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, database, world):  # noqa: F811
     # send_handover writes the handover inside a savepoint, then the day's
     # count: that second write fails, so the whole request must roll back.
     desk = client_for(app, world.desk)
     consultation_id = record(desk)
-    with failing_insert(app, "handover_days"):
+    with failing_insert(app, database, "handover_days"):
         response = send(desk, consultation_id, str(world.hoken))
     assert response.status_code == 500
     html = response.get_data(as_text=True)
@@ -79,11 +84,11 @@ def desk_with_contact(app):
         return {"desk": f.user(Role.DESK, m).email, "contact_id": contact.id}
 
 
-def test_the_error_page_renders_after_a_failed_statement(app, client, desk_with_contact):
+def test_the_error_page_renders_after_a_failed_statement(app, client, database, desk_with_contact):
     # 「今日確認した」 writes the contact, then its audit entry: the audit INSERT fails.
     login(client, desk_with_contact["desk"])
     token = csrf_token(client, f"{M}/members")
-    with failing_insert(app, "audit_entries"):
+    with failing_insert(app, database, "audit_entries"):
         response = client.post(f"{M}/contacts/{desk_with_contact['contact_id']}/confirm", data={"csrf_token": token})
     assert response.status_code == 500
     assert OUR_500 in response.get_data(as_text=True)
