@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
-from portal.timeutil import wareki
 from portal.japanese import (
     InputError,
     fold,
@@ -25,6 +25,7 @@ from portal.japanese import (
     normalize_url,
     tidy,
 )
+from portal.timeutil import wareki
 from tenants.audit import services as audit
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.network.categories import BY_CODE, CONSULTATION_TAGS, category_label
@@ -210,7 +211,20 @@ def refresh_search_text(org: MemberOrganization) -> None:
     for c in org.contacts:
         parts += [c.name, c.name_kana]
     # "|" keeps a query from matching across two parts.
-    org.search_text = "|".join(fold(p) for p in parts if p)
+    search_text = "|".join(fold(p) for p in parts if p)
+    if org.id is None or org in db.session.new:
+        org.search_text = search_text
+        return
+    if search_text == org.search_text:
+        return
+    # A derived column, written outside the edit version (portal/concurrency): a contact
+    # added by one person must not turn another's concurrent save of the organisation,
+    # or a second new contact, into a conflict.
+    db.session.execute(
+        update(MemberOrganization).where(MemberOrganization.id == org.id).values(search_text=search_text)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(org, "search_text", search_text)
 
 
 def _apply(obj: Any, values: dict[str, Any]) -> None:
