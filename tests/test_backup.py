@@ -58,9 +58,10 @@ def admin(app, database):
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database.url})
 
 
-def _regrant() -> list[str]:
-    # With TEST_POSTGRES_AS_APP_ROLE=1 the app's role needs its grants back after a PostgreSQL restore.
-    return ["--app-role", databases.APP_ROLE] if databases.AS_APP_ROLE else []
+def _regrant(database) -> list[str]:  # noqa: ANN001
+    # With TEST_POSTGRES_AS_APP_ROLE=1 (the default) the app's role needs its grants back after a
+    # PostgreSQL restore; SQLite has no roles (and `--app-role` is refused there).
+    return ["--app-role", databases.APP_ROLE] if database.name == "postgresql" and databases.AS_APP_ROLE else []
 
 
 def _page(client, path: str) -> str:
@@ -113,7 +114,7 @@ def test_round_trip_gives_identical_rows_and_pages(app, admin, world, fresh_url,
         db.engine.dispose()
 
 
-def test_restore_refuses_a_database_with_rows_unless_forced(app, admin, world, tmp_path):
+def test_restore_refuses_a_database_with_rows_unless_forced(app, admin, world, database, tmp_path):
     url = _url(admin)
     path = tmp_path / "kosodate.backup"
     assert admin.test_cli_runner().invoke(args=["backup", "create", str(path)]).exit_code == 0
@@ -125,7 +126,7 @@ def test_restore_refuses_a_database_with_rows_unless_forced(app, admin, world, t
     assert "既に" in result.output and "--force を付けてください" in result.output
     assert backup.rows_by_table(url) == after_change  # untouched
 
-    result = admin.test_cli_runner().invoke(args=["backup", "restore", str(path), "--force", *_regrant()])
+    result = admin.test_cli_runner().invoke(args=["backup", "restore", str(path), "--force", *_regrant(database)])
     assert result.exit_code == 0, result.output
     rows = backup.rows_by_table(url)
     assert rows["member_organizations"] == after_change["member_organizations"] - 1  # back to the backup
@@ -190,8 +191,14 @@ def test_postgres_password_goes_through_the_environment():
 def test_sqlite_backup_that_cannot_get_a_lock_says_so_and_leaves_nothing(app, world, database, tmp_path):
     if database.name != "sqlite":
         pytest.skip("SQLite's locks")
+    with app.app_context():
+        db.engine.dispose()  # the app's idle WAL connections would keep the exclusive lock out
     writer = sqlite3.connect(make_url(_url(app)).database, isolation_level=None)
-    writer.execute("BEGIN EXCLUSIVE")  # not even readers get in
+    # The app runs in WAL mode, where a writer's transaction (even BEGIN EXCLUSIVE) never blocks
+    # readers; only a connection in exclusive locking mode that has written keeps the backup out.
+    writer.execute("PRAGMA locking_mode = EXCLUSIVE")
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("UPDATE member_organizations SET name = name")  # not even readers get in now
     try:
         with pytest.raises(backup.BackupError, match="ロックされているため中止しました"):
             backup.create(_url(app), tmp_path / "locked.sqlite3", busy_timeout=0.1)
