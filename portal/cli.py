@@ -74,6 +74,8 @@ def create_backup(path: Path | None) -> None:
 def restore_backup(path: Path, force: bool, app_role: str | None) -> None:
     """Restore the database from PATH. Refuses a database holding rows unless --force."""
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if app_role and db.engine.dialect.name != "postgresql":  # refuse before anything is overwritten
+        raise click.ClickException("アプリ用ロールは PostgreSQL だけのものです。--app-role を外してください。")
     try:
         backup.restore(url, path, force=force, busy_timeout=current_app.config["BACKUP_BUSY_TIMEOUT_SECONDS"])
     except backup.BackupError as e:

@@ -206,3 +206,16 @@ def test_sqlite_backup_that_cannot_get_a_lock_says_so_and_leaves_nothing(app, wo
         writer.execute("ROLLBACK")
         writer.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_app_role_on_sqlite_is_refused_before_anything_is_restored(app, admin, world, database, tmp_path):
+    if database.name != "sqlite":
+        pytest.skip("SQLite has no roles")
+    url = _url(admin)
+    path = tmp_path / "kosodate.backup"
+    assert admin.test_cli_runner().invoke(args=["backup", "create", str(path)]).exit_code == 0
+    before = backup.rows_by_table(url)
+    result = admin.test_cli_runner().invoke(args=["backup", "restore", str(path), "--force", "--app-role", "x"])
+    assert result.exit_code == 1
+    assert "--app-role を外してください" in result.output and "復元しました" not in result.output
+    assert backup.rows_by_table(url) == before
