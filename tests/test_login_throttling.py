@@ -14,13 +14,18 @@ from http.cookiejar import CookieJar
 
 import pytest
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
-from portal.accounts.models import LoginAttemptCounter, LoginFailure, LoginKnownAddress, Role
+from portal.accounts.models import (
+    LoginAttemptCounter,
+    LoginFailure,
+    LoginKnownAddress,
+    Role,
+)
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.timeutil import utcnow
 from tests import factories as f
+from tests import live
 from tests.conftest import arranged, csrf_token, login
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -36,12 +41,8 @@ def office(app):
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with live.live_server(app) as base:  # the shared threaded server of tests/live.py
+        yield base
 
 
 def _browser(base: str):
