@@ -46,7 +46,7 @@ def database_problem(deadline: float) -> str | None:
     probe.start()
     probe.join(deadline)
     if not outcome:
-        return f"no answer within {deadline:g} s"
+        return f"timeout: no answer within {deadline:g} s"
     return outcome[0]
 
 
