@@ -51,7 +51,7 @@ class Purged:
 def purge_all(handover_years: int, access_log_years: int, outbox_days: int) -> Purged:
     """Every purge, in the current session (flush, no commit). Needs the everything-scope."""
     from portal.mail.services import purge_outbox
-    from tenants.handovers import services as handovers
+    from tenants.handovers import retention as handovers
 
     done = Purged()
     # Consultations first: the access log then drops the rows of those just purged too.

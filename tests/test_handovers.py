@@ -16,8 +16,10 @@ from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.timeutil import utcnow
-from tenants.handovers import daily, metrics, services
+from tenants.handovers import daily, metrics, transitions
+from tenants.handovers.access_log import ACCESS_LOG_HEADER
 from tenants.handovers.models import Consultation, Handover, HandoverAccess, HandoverDay
+from tenants.handovers.parties import HandoverError, Party
 from tenants.models import Municipality
 from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
@@ -380,10 +382,10 @@ def test_concurrent_accepts_exactly_one_wins(app, world, sent):
             h = db.session.get(Handover, sent.hid)
             barrier.wait()
             try:
-                services.accept(h, user, services.Party(world.hoken))
+                transitions.accept(h, user, Party(world.hoken))
                 db.session.commit()
                 results.append("won")
-            except services.HandoverError as e:
+            except HandoverError as e:
                 db.session.rollback()
                 results.append(e.message)
             finally:
@@ -463,7 +465,7 @@ def test_access_log_records_each_opening_and_exports_csv(app, world, sent):
     body = response.data
     assert body.startswith(b"\xef\xbb\xbf")
     text = body.decode("utf-8-sig")
-    assert text.splitlines()[0] == ",".join(services.ACCESS_LOG_HEADER)
+    assert text.splitlines()[0] == ",".join(ACCESS_LOG_HEADER)
     assert world.hoken_user in text and "説明用紙の印刷" in text and "閲覧" in text
     with app.app_context():
         set_scope(db.session, EVERYTHING)

@@ -248,8 +248,9 @@ def test_refused_shapes_pass_under_everything_and_text_with_the_escape_hatch(app
 
 
 def test_handover_to_route_count_is_scoped(app, shapes_world):
-    from tenants.handovers import services as handovers
+    from tenants.handovers import inbox
     from tenants.handovers.models import Consultation
+    from tenants.handovers.parties import DESK
 
     niiza_id, kawagoe_id = shapes_world["niiza"][0], shapes_world["kawagoe"][0]
     with app.app_context():
@@ -263,7 +264,7 @@ def test_handover_to_route_count_is_scoped(app, shapes_world):
                 ))
         db.session.commit()
         set_scope(db.session, Scope(municipality_id=niiza_id))
-        counts = handovers.counts(handovers.DESK, utcnow())
-        _, count_stmt = handovers.inbox_query(handovers.DESK, "consultations", "open", utcnow())
+        counts = inbox.counts(DESK, utcnow())
+        _, count_stmt = inbox.inbox_query(DESK, "consultations", "open", utcnow())
         assert counts.to_route == 1
         assert db.session.scalar(count_stmt) == 1

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
-from tenants.handovers import daily, services
+from tenants.handovers import daily, notifications
 from tenants.scoping import EVERYTHING, scoped
 
 handovers_cli = AppGroup("handovers", help="相談の引継ぎ（期限超過の通知、保存期間を過ぎた記録の消去）")
@@ -22,7 +22,7 @@ def escalate() -> None:
     """
     # url_for() needs a request context; links use PUBLIC_BASE_URL anyway.
     with current_app.test_request_context(), scoped(db.session, EVERYTHING):
-        escalated = services.escalate_overdue()
+        escalated = notifications.escalate_overdue()
         db.session.commit()
     total = sum(len(v) for v in escalated.values())
     click.echo(f"期限超過の引継ぎ {total} 件を総合支援窓口に通知しました（{len(escalated)} 市町村）。")

@@ -32,6 +32,7 @@ from sqlalchemy import Float, and_, case, cast, func, select
 from portal.extensions import db
 from portal.timeutil import utcnow
 from tenants.handovers.models import Consultation, Handover, HandoverStatus
+from tenants.handovers.parties import DESK_NAME
 
 PERIODS = {"all": "全期間", "fy": "今年度", "90d": "直近90日"}
 BOUNCE_BUCKETS = ("1", "2", "3", "4+")
@@ -229,7 +230,6 @@ class OrganizationStats:
 
 def by_organization(since: datetime | None = None, now: datetime | None = None) -> list[OrganizationStats]:
     """Per recipient (the desk first, then organisations by name), for the desk's page."""
-    from tenants.handovers.services import DESK_NAME
     from tenants.members.models import MemberOrganization
 
     now = now or utcnow()

@@ -9,19 +9,25 @@ consultations its organisation recorded. Every opening is logged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.forms import FlaskForm
 from portal.pagination import paginate
 from portal.security.policy import allow
-from portal.timeutil import today_jst, utcnow, wareki
+from portal.timeutil import format_datetime_jst, today_jst, utcnow, wareki
 from tenants.context import current_municipality
 from tenants.forms import also_check, form_data, show_errors
-from tenants.handovers import deadlines, metrics, services
+from tenants.handovers import consultations, deadlines, metrics, parties, recipients, transitions
 from tenants.handovers import slip as slip_texts
+from tenants.handovers.access_log import ACCESS_LOG_HEADER, access_log_query, access_log_rows, log_access
 from tenants.handovers.forms import (
     ActionForm,
     CloseForm,
@@ -31,8 +37,9 @@ from tenants.handovers.forms import (
     ResolveForm,
     SendForm,
 )
+from tenants.handovers.inbox import BOXES, FILTERS, counts, inbox_query
 from tenants.handovers.models import AccessAction, Consultation, Handover, HandoverStatus
-from tenants.handovers.services import HandoverError, Party
+from tenants.handovers.parties import HandoverError, Party
 from tenants.members.models import MemberOrganization
 from tenants.members.services import ValidationError
 from tenants.navigation import nav_item
@@ -46,7 +53,7 @@ WEEKDAYS = "月火水木金土日"
 
 
 def _party() -> Party:
-    party = services.party_of(current_user)
+    party = parties.party_of(current_user)
     if party is None:  # a member user whose organisation is gone
         abort(404)
     return party
@@ -54,14 +61,14 @@ def _party() -> Party:
 
 def _handover_or_404(handover_id: int, party: Party) -> Handover:
     h = db.session.get(Handover, handover_id)
-    if h is None or not services.may_view_handover(h, party):
+    if h is None or not parties.may_view_handover(h, party):
         abort(404)
     return h
 
 
 def _consultation_or_404(consultation_id: int, party: Party) -> Consultation:
     c = db.session.get(Consultation, consultation_id)
-    if c is None or not services.may_view_consultation(c, party):
+    if c is None or not parties.may_view_consultation(c, party):
         abort(404)
     return c
 
@@ -78,8 +85,8 @@ def wareki_weekday(value) -> str:
 @bp.app_template_global("handover_counts")
 def handover_counts_global():
     """For the home page: what needs action in the user's inbox (None for roles without one)."""
-    party = services.party_of(current_user)
-    return services.counts(party, utcnow()) if party is not None else None
+    party = parties.party_of(current_user)
+    return counts(party, utcnow()) if party is not None else None
 
 
 # ---------------------------------------------------------------------------
@@ -91,22 +98,22 @@ def handover_counts_global():
 def inbox():
     party = _party()
     now = utcnow()
-    boxes = dict(services.BOXES)
+    boxes = dict(BOXES)
     if not party.is_desk:
         boxes.pop("overdue")
     box = request.args.get("box", "incoming")
     if box not in boxes:
         box = "incoming"
     show = request.args.get("show", "open")
-    if show not in services.FILTERS:
+    if show not in FILTERS:
         show = "open"
-    stmt, count_stmt = services.inbox_query(party, box, show, now)
+    stmt, count_stmt = inbox_query(party, box, show, now)
     page = paginate(stmt, PAGE_SIZE, total=db.session.scalar(count_stmt))
     return render_template(
         "handovers/inbox.html",
-        party=party, party_name=services.party_name(_party_org(party)),
-        counts=services.counts(party, now), boxes=boxes, box=box, show=show, filters=services.FILTERS,
-        page=page, now=now, name_of=services.party_name,
+        party=party, party_name=parties.party_name(_party_org(party)),
+        counts=counts(party, now), boxes=boxes, box=box, show=show, filters=FILTERS,
+        page=page, now=now, name_of=parties.party_name,
     )
 
 
@@ -121,49 +128,51 @@ def new_consultation():
     form = ConsultationForm()
     if form.validate_on_submit():
         try:
-            c = services.record_consultation(form_data(form), current_user, party)
+            c = consultations.record_consultation(form_data(form), current_user, party)
         except ValidationError as e:
             show_errors(form, e)
         else:
             flash(f"相談 #{c.id} を記録しました。続けて引継ぎ先を選べます。", "success")
             return redirect(url_for("handovers.consultation", consultation_id=c.id))
     elif form.is_submitted():
-        also_check(form, services.validate_consultation)
+        also_check(form, consultations.validate_consultation)
     return render_template(
-        "handovers/consultation_form.html", form=form, party_name=services.party_name(_party_org(party)),
+        "handovers/consultation_form.html", form=form, party_name=parties.party_name(_party_org(party)),
     ), 422 if form.is_submitted() else 200
 
 
 def _render_consultation(c: Consultation, party: Party, *, send_form=None, consent_form=None, close_form=None,
                          error: str | None = None, status: int = 200):
     # The one place a consultation's content is rendered, so every display is logged, refusals too.
-    services.log_access(current_user, party, AccessAction.VIEW, consultation_id=c.id)
+    log_access(current_user, party, AccessAction.VIEW, consultation_id=c.id)
     today = today_jst()
     now = utcnow()
-    may_send = services.may_send(c, party)
-    recipients = services.recipients(party, today) if may_send else []
+    may_send = consultations.may_send(c, party)
+    targets = recipients.recipients(party, today) if may_send else []
     if send_form is None:
         send_form = SendForm(formdata=None)
         wanted = request.args.get("to")
         if wanted:
             send_form.recipient.data = wanted
-    send_form.recipient.choices = [SelectChoice("", "選んでください"), *(SelectChoice(r.key, r.option_label) for r in recipients)]
+    send_form.recipient.choices = [
+        SelectChoice("", "選んでください"), *(SelectChoice(r.key, r.option_label) for r in targets)
+    ]
     last = c.handovers[-1] if c.handovers else None
     returned = last is not None and last.status == HandoverStatus.DECLINED.value and c.is_open and may_send
     tried = {h.recipient_organization_id for h in c.handovers}
-    suggestions = services.suggestions_for(c, today, tried) if returned or (may_send and not c.handovers) else []
+    suggestions = recipients.suggestions_for(c, today, tried) if returned or (may_send and not c.handovers) else []
     return render_template(
         "handovers/consultation.html",
         c=c, party=party, now=now,
-        may_send=may_send, coordinator=services.is_coordinator(c, party),
-        consent_problem=services.consent_problem(c),
-        recipients=recipients, send_form=send_form,
+        may_send=may_send, coordinator=parties.is_coordinator(c, party),
+        consent_problem=consultations.consent_problem(c),
+        recipients=targets, send_form=send_form,
         consent_form=consent_form or ConsentForm(formdata=None, obj=c),
         close_form=close_form or CloseForm(formdata=None),
         returned=last if returned else None, suggestions=suggestions,
-        active=services.active_handover(c), error=error,
-        name_of=services.party_name, person=services.person_name,
-        timeline=services.timeline,
+        active=consultations.active_handover(c), error=error,
+        name_of=parties.party_name, person=parties.person_name,
+        timeline=transitions.timeline,
     ), status
 
 
@@ -175,6 +184,20 @@ def consultation(consultation_id: int):
     return _render_consultation(c, party)
 
 
+def _attempt(form, call, show_again):
+    """``(call(), None)`` for a valid submitted ``form``; else ``(None, the page shown again)``: 422 with
+    the problems on the form's fields, or a refused action's message with its status."""
+    if not form.validate_on_submit():
+        return None, show_again(status=422)
+    try:
+        return call(), None
+    except ValidationError as e:
+        show_errors(form, e)
+        return None, show_again(status=422)
+    except HandoverError as e:
+        return None, show_again(error=e.message, status=e.status)
+
+
 @bp.post("/handovers/consultations/<int:consultation_id>/send")
 @allow(*PARTIES, tenant=True)
 def send(consultation_id: int):
@@ -182,83 +205,88 @@ def send(consultation_id: int):
     c = _consultation_or_404(consultation_id, party)
     form = SendForm()
     form.recipient.choices = []
-    if not form.validate_on_submit():
-        return _render_consultation(c, party, send_form=form, status=422)
-    try:
-        h = services.send_handover(c, form_data(form), current_user, party, today_jst())
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_consultation(c, party, send_form=form, status=422)
-    except HandoverError as e:
-        return _render_consultation(c, party, send_form=form, error=e.message, status=e.status)
-    flash(f"{services.party_name(h.recipient_organization)}に引き継ぎました。回答期限は"
-          f"{deadlines_label(h)}です。", "success")
+    h, refused = _attempt(
+        form, lambda: transitions.send_handover(c, form_data(form), current_user, party, today_jst()),
+        partial(_render_consultation, c, party, send_form=form),
+    )
+    if refused:
+        return refused
+    flash(f"{parties.party_name(h.recipient_organization)}に引き継ぎました。回答期限は"
+          f"{format_datetime_jst(h.response_due_at)}です。", "success")
     return redirect(url_for("handovers.show", handover_id=h.id))
 
 
-def deadlines_label(h: Handover) -> str:
-    from portal.timeutil import format_datetime_jst
-
-    return format_datetime_jst(h.response_due_at)
+def _change_consultation(consultation_id: int, form_class, form_name: str, change, message: str):
+    """A form on the consultation's page that changes it (``change(c, form, party)``), then back to that page."""
+    party = _party()
+    c = _consultation_or_404(consultation_id, party)
+    form = form_class()
+    _, refused = _attempt(
+        form, lambda: change(c, form, party), partial(_render_consultation, c, party, **{form_name: form}),
+    )
+    if refused:
+        return refused
+    flash(message, "success")
+    return redirect(url_for("handovers.consultation", consultation_id=c.id))
 
 
 @bp.post("/handovers/consultations/<int:consultation_id>/consent")
 @allow(*PARTIES, tenant=True)
 def consent(consultation_id: int):
-    party = _party()
-    c = _consultation_or_404(consultation_id, party)
-    form = ConsentForm()
-    if not form.validate_on_submit():
-        return _render_consultation(c, party, consent_form=form, status=422)
-    try:
-        services.update_consent(c, form.consent.data, form.consent_reason.data, party)
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_consultation(c, party, consent_form=form, status=422)
-    except HandoverError as e:
-        return _render_consultation(c, party, consent_form=form, error=e.message, status=e.status)
-    flash("本人同意の状態を更新しました。", "success")
-    return redirect(url_for("handovers.consultation", consultation_id=c.id))
+    return _change_consultation(
+        consultation_id, ConsentForm, "consent_form",
+        lambda c, form, party: consultations.update_consent(c, form.consent.data, form.consent_reason.data, party),
+        "本人同意の状態を更新しました。",
+    )
 
 
 @bp.post("/handovers/consultations/<int:consultation_id>/close")
 @allow(*PARTIES, tenant=True)
 def close(consultation_id: int):
-    party = _party()
-    c = _consultation_or_404(consultation_id, party)
-    form = CloseForm()
-    if not form.validate_on_submit():
-        return _render_consultation(c, party, close_form=form, status=422)
-    try:
-        services.close_consultation(c, form.outcome.data, current_user, party)
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_consultation(c, party, close_form=form, status=422)
-    except HandoverError as e:
-        return _render_consultation(c, party, close_form=form, error=e.message, status=e.status)
-    flash("相談を終了しました。", "success")
-    return redirect(url_for("handovers.consultation", consultation_id=c.id))
+    return _change_consultation(
+        consultation_id, CloseForm, "close_form",
+        lambda c, form, party: consultations.close_consultation(c, form.outcome.data, current_user, party),
+        "相談を終了しました。",
+    )
 
 
 # ---------------------------------------------------------------------------
 # One handover
 
 
-def _render_handover(h: Handover, party: Party, *, decline_form=None, resolve_form=None, error=None, status=200):
+@dataclass(frozen=True)
+class Action:
+    service: Callable[..., None]  # (handover, user, party, **the form's fields)
+    form: type[FlaskForm]
+    message: str
+    back_to_consultation: bool = False  # the coordinator chooses another recipient next
+
+
+ACTIONS = {
+    "accept": Action(transitions.accept, ActionForm, "引継ぎを受け付けました。ご家族への連絡をお願いします。"),
+    "decline": Action(transitions.decline, DeclineForm, "引継ぎを辞退しました。送り元に差し戻しました。",
+                      back_to_consultation=True),
+    "start": Action(transitions.start, ActionForm, "対応中にしました。"),
+    "resolve": Action(transitions.resolve, ResolveForm, "解決にしました。送り元にお知らせしました。"),
+    "withdraw": Action(transitions.withdraw, ActionForm, "引継ぎを取り下げました。", back_to_consultation=True),
+}
+
+
+def _render_handover(h: Handover, party: Party, *, action: str | None = None, form=None, error=None, status=200):
     # The one place a handover (and its consultation's content) is rendered: every display is logged.
-    services.log_access(current_user, party, AccessAction.VIEW, consultation_id=h.consultation_id, handover_id=h.id)
+    log_access(current_user, party, AccessAction.VIEW, consultation_id=h.consultation_id, handover_id=h.id)
     now = utcnow()
     return render_template(
         "handovers/show.html",
         h=h, c=h.consultation, party=party, now=now,
-        is_recipient=services.is_recipient(h, party), is_sender=services.is_sender(h, party),
-        coordinator=services.is_coordinator(h.consultation, party),
-        overdue=services.overdue_by(h, now),
+        is_recipient=parties.is_recipient(h, party), is_sender=parties.is_sender(h, party),
+        coordinator=parties.is_coordinator(h.consultation, party),
+        overdue=transitions.overdue_by(h, now),
         action_form=ActionForm(formdata=None),
-        decline_form=decline_form or DeclineForm(formdata=None),
-        resolve_form=resolve_form or ResolveForm(formdata=None),
-        steps=services.timeline(h), error=error,
-        name_of=services.party_name, person=services.person_name,
+        decline_form=form if action == "decline" else DeclineForm(formdata=None),
+        resolve_form=form if action == "resolve" else ResolveForm(formdata=None),
+        steps=transitions.timeline(h), error=error,
+        name_of=parties.party_name, person=parties.person_name,
         contact_freshness=_contact_freshness(h),
     ), status
 
@@ -284,35 +312,18 @@ def show(handover_id: int):
 def act(handover_id: int, action: str):
     party = _party()
     h = _handover_or_404(handover_id, party)
-    if action not in services.TRANSITIONS:
+    if action not in ACTIONS:
         abort(404)
-    form = {"decline": DeclineForm, "resolve": ResolveForm}.get(action, ActionForm)()
-    forms = {"decline_form": form} if action == "decline" else {"resolve_form": form} if action == "resolve" else {}
-    if not form.validate_on_submit():
-        return _render_handover(h, party, **forms, status=422)
-    try:
-        if action == "accept":
-            services.accept(h, current_user, party)
-            message = "引継ぎを受け付けました。ご家族への連絡をお願いします。"
-        elif action == "decline":
-            services.decline(h, form.reason.data, current_user, party)
-            message = "引継ぎを辞退しました。送り元に差し戻しました。"
-        elif action == "start":
-            services.start(h, current_user, party)
-            message = "対応中にしました。"
-        elif action == "resolve":
-            services.resolve(h, form.outcome.data, current_user, party)
-            message = "解決にしました。送り元にお知らせしました。"
-        else:
-            services.withdraw(h, current_user, party)
-            message = "引継ぎを取り下げました。"
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_handover(h, party, **forms, status=422)
-    except HandoverError as e:
-        return _render_handover(h, party, **forms, error=e.message, status=e.status)
-    flash(message, "success")
-    if action in ("decline", "withdraw") and services.is_coordinator(h.consultation, party):
+    chosen = ACTIONS[action]
+    form = chosen.form()
+    _, refused = _attempt(
+        form, lambda: chosen.service(h, current_user, party, **form_data(form)),
+        partial(_render_handover, h, party, action=action, form=form),
+    )
+    if refused:
+        return refused
+    flash(chosen.message, "success")
+    if chosen.back_to_consultation and parties.is_coordinator(h.consultation, party):
         return redirect(url_for("handovers.consultation", consultation_id=h.consultation_id))
     return redirect(url_for("handovers.show", handover_id=h.id))
 
@@ -338,7 +349,7 @@ def slip(handover_id: int):
         return render_template(
             "handovers/slip_check.html", h=h, c=h.consultation, checks=checks, choice=choice, error=error,
         ), 422 if error else 200
-    services.log_access(current_user, party, AccessAction.PRINT, consultation_id=h.consultation_id, handover_id=h.id)
+    log_access(current_user, party, AccessAction.PRINT, consultation_id=h.consultation_id, handover_id=h.id)
     desk = get_desk()
     desk_name = slip_texts.desk_name(current_municipality.name, desk)
     contact = choice.contact if contact_ok else None
@@ -378,9 +389,9 @@ def metrics_page():
 @allow(Role.DESK, tenant=True)
 def access_log():
     consultation_id = request.args.get("consultation", type=int)
-    page = paginate(services.access_log_query(consultation_id), 50)
+    page = paginate(access_log_query(consultation_id), 50)
     return render_template(
-        "handovers/access_log.html", page=page, consultation_id=consultation_id, name_of=services.party_name,
+        "handovers/access_log.html", page=page, consultation_id=consultation_id, name_of=parties.party_name,
     )
 
 
@@ -390,8 +401,8 @@ def access_log_csv():
     from tenants.transfer.csvio import write_csv
 
     consultation_id = request.args.get("consultation", type=int)
-    body = write_csv(services.ACCESS_LOG_HEADER, services.access_log_rows(consultation_id))
-    services.log_access(current_user, services.DESK, AccessAction.EXPORT, consultation_id=consultation_id)
+    body = write_csv(ACCESS_LOG_HEADER, access_log_rows(consultation_id))
+    log_access(current_user, parties.DESK, AccessAction.EXPORT, consultation_id=consultation_id)
     name = f"handover-access-log-{today_jst().isoformat()}.csv"
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
