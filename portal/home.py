@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, Flask, redirect, render_template
 from flask_login import current_user
 
 from portal.accounts.views import home_for
@@ -15,3 +15,7 @@ def index():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     return render_template("public/index.html")
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

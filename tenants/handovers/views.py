@@ -17,7 +17,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.pagination import paginate
 from portal.security.policy import allow
-from portal.timeutil import today_jst, utcnow, wareki
+from portal.timeutil import today_jst, utcnow
 from tenants.context import current_municipality
 from tenants.forms import also_check, form_data, show_errors
 from tenants.handovers import deadlines, metrics, services
@@ -42,7 +42,6 @@ nav_item("handovers", "引継ぎ", "handovers.inbox", (Role.DESK, Role.MEMBER), 
 
 PARTIES = (Role.DESK, Role.MEMBER)
 PAGE_SIZE = 30
-WEEKDAYS = "月火水木金土日"
 
 
 def _party() -> Party:
@@ -68,18 +67,6 @@ def _consultation_or_404(consultation_id: int, party: Party) -> Consultation:
 
 def _party_org(party: Party) -> MemberOrganization | None:
     return db.session.get(MemberOrganization, party.organization_id) if party.organization_id else None
-
-
-@bp.app_template_filter("wareki_weekday")
-def wareki_weekday(value) -> str:
-    return f"{wareki(value)}（{WEEKDAYS[value.weekday()]}）"
-
-
-@bp.app_template_global("handover_counts")
-def handover_counts_global():
-    """For the home page: what needs action in the user's inbox (None for roles without one)."""
-    party = services.party_of(current_user)
-    return services.counts(party, utcnow()) if party is not None else None
 
 
 # ---------------------------------------------------------------------------
