@@ -125,10 +125,14 @@ def register_commands(app: Flask) -> None:
     register_cli(app)
     register_retention_cli(app)
     if app.config["KOSODATE_ENV"] != "production":
-        # Fictional data, never offered in production. tools/ is not installed
-        # with the package: it is there in a checkout, where development happens.
+        # Fictional data, never offered in production.
         from tenants.demo import demo_command
-        from tools.synth import synth_command
 
         app.cli.add_command(demo_command)
-        app.cli.add_command(synth_command)
+        try:
+            from tools.synth import synth_command
+        except ModuleNotFoundError as e:  # an installed copy: tools/ is only in the repository
+            if e.name != "tools":
+                raise
+        else:
+            app.cli.add_command(synth_command)
