@@ -50,11 +50,12 @@ def features() -> tuple[ModuleType, ...]:
     """
     import dashboard
     import tenants
-    from portal import accounts, health, home, mail
+    from portal import accounts, health, landing, mail
     from tenants import (
         activities,
         audit,
         handovers,
+        home,
         members,
         myorg,
         network,
@@ -64,11 +65,10 @@ def features() -> tuple[ModuleType, ...]:
         transfer,
         whom,
     )
-    from tenants import home as municipality_home
 
     return (
-        home, accounts, health, mail, dashboard,
-        tenants, municipality_home, network, members, whom, transfer, reconfirmation, audit, myorg,
+        landing, accounts, health, mail, dashboard,
+        tenants, home, network, members, whom, transfer, reconfirmation, audit, myorg,
         registration, handovers, rollout, activities,
     )
 

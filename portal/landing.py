@@ -1,3 +1,5 @@
+"""The landing page `/`: what the service is, and the way in; a logged-in user goes to their home."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, render_template
@@ -6,7 +8,7 @@ from flask_login import current_user
 from portal.accounts.views import home_for
 from portal.security.policy import public
 
-bp = Blueprint("home", __name__)
+bp = Blueprint("landing", __name__)
 
 
 @bp.get("/")
@@ -14,7 +16,7 @@ bp = Blueprint("home", __name__)
 def index():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
-    return render_template("public/index.html")
+    return render_template("landing/index.html")
 
 
 def register(app: Flask) -> None:
