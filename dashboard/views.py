@@ -49,34 +49,6 @@ def _prefecture_scope() -> None:
     set_scope(db.session, scope)
 
 
-@bp.app_template_filter("town_value")
-def town_value(value) -> str:
-    """A checklist change as people read it."""
-    if value is True:
-        return "はい"
-    if value is False:
-        return "いいえ"
-    if value in (None, ""):
-        return "（なし）"
-    return str(value)
-
-
-@bp.app_template_global()
-def plotly_js_url() -> str:
-    return url_for("dashboard.plotly_js", version=vendor.VERSION)
-
-
-@bp.app_template_global()
-def plotly_css_url() -> str:
-    return url_for("dashboard.plotly_css", version=vendor.VERSION)
-
-
-@bp.app_template_global()
-def plotly_style_ids() -> dict[str, str]:
-    """The ids plotly.js looks for before it injects <style> elements (see vendor.py)."""
-    return {"plotly": vendor.PLOTLY_STYLE_ID, "maplibre": vendor.maplibre_style_id()}
-
-
 @bp.get("/vendor/plotly-<version>.min.js")
 @public
 def plotly_js(version: str):

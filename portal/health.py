@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -59,3 +59,7 @@ def healthz():
         current_app.logger.error("healthz: 503, database unreachable (%s): %s", db.engine.url.render_as_string(hide_password=True), problem)
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok"), 200
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,14 +1,17 @@
-"""`flask --app wsgi municipalities load` and `flask --app wsgi demo`."""
+"""`flask --app wsgi municipalities load` and `users create`: the tenants, then their accounts."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
+from sqlalchemy import select
 
+from portal.accounts import services as accounts
+from portal.accounts.models import Role
 from portal.extensions import db
-from tenants import demo, municipalities
-from tenants.scoping import EVERYTHING, scoped
+from tenants import municipalities
+from tenants.models import Municipality
 
 municipalities_cli = AppGroup("municipalities", help="市町村データ（団体コード）の読み込み")
 
@@ -28,20 +31,40 @@ def load_municipalities(prefecture_code: str | None, load_all: bool) -> None:
     click.echo(f"{where}: {added} 件を追加、{updated} 件を更新しました。")
 
 
-@click.command("demo")
-@with_appcontext
-def load_demo() -> None:
-    """Load demo data (development mode only) and print the demo logins."""
-    if current_app.config["KOSODATE_ENV"] != "development":
-        raise click.ClickException("デモデータは開発モード（KOSODATE_ENV=development）でのみ読み込めます。")
-    with scoped(db.session, EVERYTHING):
-        logins = demo.load_demo()
-        db.session.commit()
-    click.echo("デモデータを読み込みました。デモ用ログイン（開発モードでのみ有効）:")
-    for login in logins:
-        click.echo(f"  {login.label:<24} {login.email:<32} {login.password}")
+users_cli = AppGroup("users", help="利用者アカウントの管理")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="ログインに使うメールアドレス")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="役割")
+@click.option("--municipality", "municipality_code", help="団体コード (desk と member は必須)")
+@click.option("--name", "display_name", default="", help="表示名")
+@click.option("--password", help="省略すると入力を求めます")
+def create_user(email: str, role: str, municipality_code: str | None, display_name: str, password: str | None) -> None:
+    """Create an account."""
+    municipality_id = None
+    if municipality_code:
+        municipality = db.session.scalar(select(Municipality).where(Municipality.code == municipality_code))
+        if municipality is None:
+            raise click.ClickException(f"団体コード {municipality_code} の市町村が見つかりません。先に municipalities load を実行してください。")
+        municipality_id = municipality.id
+    if password is None:
+        password = click.prompt("パスワード", hide_input=True, confirmation_prompt="パスワード（確認）")
+    try:
+        user = accounts.create_user(
+            email=email,
+            role=role,
+            password=password,
+            municipality_id=municipality_id,
+            display_name=display_name,
+        )
+    except accounts.AccountError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from e
+    db.session.commit()
+    click.echo(f"作成しました: {user.email} ({Role(user.role).label})")
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(municipalities_cli)
-    app.cli.add_command(load_demo)
+    app.cli.add_command(users_cli)

@@ -1,5 +1,7 @@
 """Demo data for development: 埼玉県 with the two networks of the source document.
 
+    flask --app wsgi demo   # development mode only; create_app leaves it out in production
+
 Every name and address here is fictional; e-mail addresses use example.jp.
 Loading twice changes nothing.
 """
@@ -9,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import click
+from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
@@ -24,7 +29,7 @@ from tenants.handovers.deadlines import response_due
 from tenants.handovers.models import Consultation, Handover
 from tenants.network.models import Desk, Network, NetworkFormation
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
-from tenants.scoping import Scope, scoped
+from tenants.scoping import EVERYTHING, Scope, scoped
 
 DEMO_PASSWORD = "demo-password"
 
@@ -266,3 +271,17 @@ def load_demo() -> list[DemoLogin]:
     db.session.flush()
     _load_handovers(by_code[NIIZA], accounts.find_user_by_email("desk.niiza@example.jp").id)
     return logins
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load demo data (development mode only) and print the demo logins."""
+    if current_app.config["KOSODATE_ENV"] != "development":
+        raise click.ClickException("デモデータは開発モード（KOSODATE_ENV=development）でのみ読み込めます。")
+    with scoped(db.session, EVERYTHING):
+        logins = load_demo()
+        db.session.commit()
+    click.echo("デモデータを読み込みました。デモ用ログイン（開発モードでのみ有効）:")
+    for login in logins:
+        click.echo(f"  {login.label:<24} {login.email:<32} {login.password}")

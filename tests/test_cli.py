@@ -1,5 +1,7 @@
+import pytest
 from sqlalchemy import func, select
 
+from portal import create_app
 from portal.accounts.models import User
 from portal.extensions import db
 from tenants.handovers.models import Consultation, Handover, HandoverDay
@@ -47,6 +49,17 @@ def test_users_create_explains_bad_input(runner):
     runner.invoke(args=["users", "create", "--email", "x@example.jp", "--role", "admin", "--password", "a-long-enough-password"])
     result = runner.invoke(args=["users", "create", "--email", "X@example.jp", "--role", "admin", "--password", "a-long-enough-password"])
     assert "既に登録されています" in result.output
+
+
+@pytest.mark.parametrize("mode", ["production", "development", "test"])
+def test_fictional_data_commands_are_left_out_of_production(tmp_path, mode):
+    app = create_app({"KOSODATE_ENV": mode, "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.db"})
+    commands = set(app.cli.commands)
+    assert {"municipalities", "users", "backup", "handovers", "mail", "retention"} <= commands
+    if mode == "production":
+        assert not commands & {"demo", "synth"}
+    else:
+        assert {"demo", "synth"} <= commands
 
 
 def test_demo_is_refused_outside_development(runner):

@@ -47,7 +47,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Table, func, insert, select, text
 
@@ -461,13 +461,9 @@ def synth_command(scale_name: str, seed: int) -> None:
     click.echo("合成データ（架空）を作成しました: " + counts.summary())
 
 
-def register_cli(app: Flask) -> None:
-    app.cli.add_command(synth_command)
-
-
 def scaled(name: str, **changes: Any) -> Scale:
     """A named scale with some numbers changed (e.g. a tiny one for tests)."""
     return replace(SCALES[name], **changes)
 
 
-__all__ = ["SCALES", "Scale", "Counts", "RefusedError", "bulk", "check_allowed", "generate", "register_cli", "scaled"]
+__all__ = ["SCALES", "Scale", "Counts", "RefusedError", "bulk", "check_allowed", "generate", "scaled", "synth_command"]

@@ -42,7 +42,7 @@ def safe_next(target: str | None) -> str | None:
 def home_for(user: User) -> str:
     role = user.role_enum
     if role in (Role.DESK, Role.MEMBER):
-        return url_for("municipality.home", code=user.municipality.code)
+        return url_for("home.index", code=user.municipality.code)
     return url_for("dashboard.index")
 
 

@@ -7,6 +7,17 @@ Mail must never carry personal data of families: send a short notice and a
 link to the service, where the reader logs in to see the details.
 """
 
+from flask import Flask
+
 from portal.mail.services import MailError, build_email, enqueue
 
-__all__ = ["MailError", "build_email", "enqueue"]
+__all__ = ["MailError", "build_email", "enqueue", "register"]
+
+
+def register(app: Flask) -> None:
+    from portal.mail import cli, models, views  # noqa: F401  (models: the tables it owns)
+    from portal.mail.kinds import kind_label
+
+    app.register_blueprint(views.bp)
+    cli.register_cli(app)
+    app.jinja_env.filters["mail_kind"] = kind_label

@@ -9,15 +9,13 @@ from portal.accounts.models import Role
 from portal.pagination import paginate
 from portal.security.policy import allow
 from tenants.audit.models import AuditEntry
-from tenants.members.services import FIELD_LABELS, shown_value
+from tenants.members.services import FIELD_LABELS
 from tenants.navigation import nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/m/<code>")
 nav_item("audit", "変更履歴", "audit.index", (Role.DESK, Role.ADMIN), order=90, group="admin")
 
 PAGE_SIZE = 50
-# Audited values are shown the same way everywhere (also on the member's own page).
-bp.add_app_template_global(shown_value, "shown_value")
 ACTION_LABELS = {"create": "追加", "update": "変更", "delete": "削除", "confirm": "確認", "import": "取込",
                  "start": "開始", "close": "終了", "complete": "完了",
                  "request": "申請", "approve": "承認", "reject": "却下", "decline": "お断り"}

@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.forms import FlaskForm
 from portal.pagination import paginate
 from portal.security.policy import allow
-from portal.timeutil import format_datetime_jst, today_jst, utcnow, wareki
+from portal.timeutil import format_datetime_jst, today_jst, utcnow
 from tenants.context import current_municipality
 from tenants.forms import also_check, form_data, show_errors
 from tenants.handovers import consultations, deadlines, metrics, parties, recipients, transitions
@@ -49,7 +49,6 @@ nav_item("handovers", "引継ぎ", "handovers.inbox", (Role.DESK, Role.MEMBER), 
 
 PARTIES = (Role.DESK, Role.MEMBER)
 PAGE_SIZE = 30
-WEEKDAYS = "月火水木金土日"
 
 
 def _party() -> Party:
@@ -75,18 +74,6 @@ def _consultation_or_404(consultation_id: int, party: Party) -> Consultation:
 
 def _party_org(party: Party) -> MemberOrganization | None:
     return db.session.get(MemberOrganization, party.organization_id) if party.organization_id else None
-
-
-@bp.app_template_filter("wareki_weekday")
-def wareki_weekday(value) -> str:
-    return f"{wareki(value)}（{WEEKDAYS[value.weekday()]}）"
-
-
-@bp.app_template_global("handover_counts")
-def handover_counts_global():
-    """For the home page: what needs action in the user's inbox (None for roles without one)."""
-    party = parties.party_of(current_user)
-    return counts(party, utcnow()) if party is not None else None
 
 
 # ---------------------------------------------------------------------------

@@ -14,13 +14,13 @@ from tenants.members.models import MemberOrganization
 from tenants.navigation import nav_item
 from tenants.network import services as network
 
-bp = Blueprint("municipality", __name__, url_prefix="/m/<code>")
-nav_item("home", "ホーム", "municipality.home", tuple(Role), order=0)
+bp = Blueprint("home", __name__, url_prefix="/m/<code>")
+nav_item("home", "ホーム", "home.index", tuple(Role), order=0)
 
 
 @bp.get("/")
 @allow(Role.DESK, Role.MEMBER, Role.ADMIN, tenant=True)
-def home():
+def index():
     today = today_jst()
     context = {"municipality": current_municipality, "network": network.get_network()}
     if current_user.role_enum is Role.MEMBER:
@@ -29,4 +29,4 @@ def home():
     else:
         context["coverage"] = network.coverage(today)
         context["summary"] = network.member_summary(today)
-    return render_template("tenants/home.html", **context)
+    return render_template("home/index.html", **context)

@@ -36,19 +36,6 @@ def _my_organization() -> MemberOrganization:
     return organization
 
 
-
-@bp.app_template_global("myorg_open_tasks")
-def open_tasks_global(organization: MemberOrganization):
-    """For the member's home page: the same list as on 自分の団体."""
-    return services.open_tasks(organization, today_jst())
-
-
-@bp.app_template_global("myorg_pending_request")
-def pending_request_global(organization: MemberOrganization):
-    """For the desk's organisation page: a notice when a change waits for approval."""
-    return services.pending_request_for(organization)
-
-
 # ---------------------------------------------------------------------------
 # Member users
 
