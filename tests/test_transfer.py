@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from portal import spreadsheet
 from portal.accounts.models import Role
 from portal.extensions import db
 from tenants.audit.models import AuditEntry
@@ -278,7 +279,7 @@ def test_empty_date_cells_keep_stored_dates(app, client, towns):
 def test_utf8_with_and_without_bom_and_shift_jis_read_the_same(app, client, towns, encoding):
     data = csv_bytes(*GOOD_LINES, encoding=encoding)
     if encoding == "utf-8-sig":
-        assert data.startswith(csvio.BOM)
+        assert data.startswith(spreadsheet.BOM)
     reference = services.parse(csvio.read_table(csv_bytes(*GOOD_LINES), max_rows=100))
     parsed = services.parse(csvio.read_table(data, max_rows=100))
     assert parsed.problems == [] and parsed.records == reference.records
@@ -497,7 +498,7 @@ BAD_FILES = [
     pytest.param(_zip({"xl/workbook.xml": b"not xml"}), "broken.xlsx", csvio.MSG_BROKEN_XLSX, id="broken-xlsx"),
     pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls", csvio.MSG_XLS, id="xls"),
     pytest.param(MIXED, "mixed.csv", csvio.MSG_MIXED, id="mixed-encodings"),
-    pytest.param(csvio.BOM + HEADER.encode("cp932"), "bom-but-sjis.csv", csvio.MSG_MIXED, id="bom-with-shift-jis"),
+    pytest.param(spreadsheet.BOM + HEADER.encode("cp932"), "bom-but-sjis.csv", csvio.MSG_MIXED, id="bom-with-shift-jis"),
     pytest.param(b"name,category\r\n\x82\xff,\x85\r\n", "garbage.csv", csvio.MSG_ENCODING, id="undecodable"),
     pytest.param(HEADER.encode("utf-16"), "unicode.txt", csvio.MSG_ENCODING, id="utf-16"),
     pytest.param(b"   \r\n", "empty.csv", csvio.MSG_EMPTY, id="empty"),
@@ -528,8 +529,8 @@ def test_messages_are_the_ones_users_are_told():
     ("048-477-1111", "048-477-1111"), ("a=b", "a=b"), ("'=1", "''=1"), ("'quoted'", "'quoted'"), ("", ""),
 ])
 def test_formula_cells_are_neutralised_and_restored(cell, expected):
-    assert csvio.neutralise(cell) == expected
-    assert csvio.unneutralise(expected) == cell
+    assert spreadsheet.neutralise(cell) == expected
+    assert spreadsheet.unneutralise(expected) == cell
 
 
 def test_no_file_chosen(app, client, towns):
@@ -564,7 +565,7 @@ def test_the_template_imports_only_once_its_example_row_is_replaced(app, client,
     login(client, towns["desk"])
     template = client.get(f"/m/{towns['niiza']}/members/import/template.csv")
     assert template.status_code == 200
-    assert template.data.startswith(csvio.BOM)
+    assert template.data.startswith(spreadsheet.BOM)
     text = template.data.decode("utf-8-sig")
     assert text.splitlines()[0] == HEADER
     batch_id = batch_id_of(upload(client, towns["niiza"], template.data))
@@ -621,7 +622,7 @@ def test_csv_export_is_excel_friendly_and_neutralises_formulas(app, client, town
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.data.startswith(csvio.BOM)
+    assert response.data.startswith(spreadsheet.BOM)
     text = response.data.decode("utf-8-sig")
     assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
     rows = list(csv.reader(io.StringIO(text, newline="")))

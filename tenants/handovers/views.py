@@ -17,6 +17,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.pagination import paginate
 from portal.security.policy import allow
+from portal.spreadsheet import write_csv
 from portal.timeutil import today_jst, utcnow, wareki
 from tenants.context import current_municipality
 from tenants.forms import also_check, form_data, show_errors
@@ -387,8 +388,6 @@ def access_log():
 @bp.get("/handovers/access-log.csv")
 @allow(Role.DESK, tenant=True)
 def access_log_csv():
-    from tenants.transfer.csvio import write_csv
-
     consultation_id = request.args.get("consultation", type=int)
     body = write_csv(services.ACCESS_LOG_HEADER, services.access_log_rows(consultation_id))
     services.log_access(current_user, services.DESK, AccessAction.EXPORT, consultation_id=consultation_id)

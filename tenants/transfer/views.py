@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -14,6 +13,7 @@ from portal.accounts.models import Role
 from portal.database import lock_for_write
 from portal.extensions import db
 from portal.security.policy import allow, enforce_access_policy
+from portal.spreadsheet import download, write_csv, write_xlsx
 from portal.timeutil import today_jst
 from tenants.context import current_municipality, resolve_tenant
 from tenants.members.services import ValidationError
@@ -28,8 +28,6 @@ MANAGERS = (Role.DESK, Role.ADMIN)
 
 # The preview lists this many organisations in full; the counts cover all of them.
 PREVIEW_MAX_ORGANIZATIONS = 300
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _max_bytes() -> int:
@@ -171,16 +169,6 @@ def import_apply(batch_id: int):
     return redirect(url_for("members.index"))
 
 
-def _download(body: bytes, mimetype: str, filename: str, fallback: str) -> Response:
-    response = Response(body, content_type=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    # Personal data: no copies in shared caches or the browser's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _export_names(ext: str) -> tuple[str, str]:
     day = today_jst().strftime("%Y%m%d")
     m = current_municipality
@@ -191,21 +179,19 @@ def _export_names(ext: str) -> tuple[str, str]:
 @allow(*MANAGERS, tenant=True)
 def export_csv():
     rows = services.export_rows(services.organizations_for_export())
-    return _download(csvio.write_csv(services.HEADERS, rows), "text/csv; charset=utf-8", *_export_names("csv"))
+    return download(write_csv(services.HEADERS, rows), *_export_names("csv"))
 
 
 @bp.get("/members/export.xlsx")
 @allow(*MANAGERS, tenant=True)
 def export_xlsx():
     rows = services.export_rows(services.organizations_for_export())
-    body = csvio.write_xlsx(
-        services.HEADERS, rows, widths=[c.width for c in services.COLUMNS], title="構成員一覧"
-    )
-    return _download(body, XLSX_TYPE, *_export_names("xlsx"))
+    body = write_xlsx(services.HEADERS, rows, widths=[c.width for c in services.COLUMNS], title="構成員一覧")
+    return download(body, *_export_names("xlsx"))
 
 
 @bp.get("/members/import/template.csv")
 @allow(*MANAGERS, tenant=True)
 def template_csv():
-    body = csvio.write_csv(services.HEADERS, [services.example_row()])
-    return _download(body, "text/csv; charset=utf-8", "構成員名簿テンプレート.csv", "members_template.csv")
+    body = write_csv(services.HEADERS, [services.example_row()])
+    return download(body, "構成員名簿テンプレート.csv", "members_template.csv")
