@@ -1,10 +1,10 @@
-"""Reading roster files: CSV (UTF-8 or Shift_JIS) and Excel (.xlsx).
+"""Uploaded bytes → a table of numbered rows: CSV (UTF-8 or Shift_JIS) or Excel (.xlsx).
 
-Reading turns uploaded bytes into numbered rows of cells, exactly as a person
-sees them in Excel: row 1 is the header, a quoted cell with a line break is
-still one row. Anything that is not a CSV or .xlsx file, or whose encoding
-cannot be told, raises ``FileFormatError`` with a Japanese message. Writing
-files is ``portal.spreadsheet``'s job.
+The first step of an import (then ``parse``, ``plan``, ``apply``). Rows are
+numbered exactly as a person sees them in Excel: row 1 is the header, a
+quoted cell with a line break is still one row. Anything that is not a CSV
+or .xlsx file, or whose encoding cannot be told, raises ``FileFormatError``
+with a Japanese message. Writing files is ``portal.spreadsheet``'s job.
 """
 
 from __future__ import annotations
