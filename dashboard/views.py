@@ -10,11 +10,11 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from sqlalchemy import select
 
 from dashboard import charts, services, vendor
-from dashboard.export import xlsx
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.search import query_error
 from portal.security.policy import allow, public
+from portal.spreadsheet import download, write_csv, write_xlsx
 from portal.timeutil import today_jst
 from tenants.audit.models import AuditEntry
 from tenants.forms import form_status, submit
@@ -26,7 +26,6 @@ from tenants.rollout import services as rollout
 from tenants.rollout.forms import DeclarationForm, TownForm
 from tenants.rollout.models import NetworkStatus
 from tenants.scoping import EVERYTHING, Scope, scoped, set_scope
-from tenants.transfer.csvio import write_csv
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -113,22 +112,16 @@ def _filename(ext: str) -> str:
 @allow(*OFFICIALS)
 def export_csv():
     header, rows, _ = _export_rows()
-    return Response(
-        write_csv(header, rows),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
-    )
+    return download(write_csv(header, rows), _filename("csv"))
 
 
 @bp.get("/export.xlsx")
 @allow(*OFFICIALS)
 def export_xlsx():
     header, rows, widths = _export_rows()
-    return Response(
-        xlsx(header, rows, widths=widths, title="設置状況"),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'},
-    )
+    # The code and name columns stay in view while scrolling right.
+    body = write_xlsx(header, rows, widths=widths, title="設置状況", frozen_columns=2, wrap_header=True)
+    return download(body, _filename("xlsx"))
 
 
 # --- one municipality -------------------------------------------------------------

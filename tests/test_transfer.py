@@ -14,25 +14,27 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from portal import spreadsheet
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.japanese import InputError
 from tenants.audit.models import AuditEntry
 from tenants.members.models import Contact, MemberOrganization
-from tenants.transfer import csvio, services
+from tenants.transfer import columns, parse, table
 from tenants.transfer.models import ImportBatch
 from tests import factories as f
 from tests.conftest import arranged, count_queries, csrf_token, login
 
-HEADER = ",".join(services.HEADERS)
+HEADER = ",".join(columns.HEADERS)
 
 
 def row(name="新座市保健センター", category="保健センター", contact="", **cells) -> str:
     """One CSV line in the template's column order; cells by header name."""
-    values = {h: "" for h in services.HEADERS}
+    values = {h: "" for h in columns.HEADERS}
     values.update({"団体名": name, "区分": category, "担当者名": contact})
     values.update(cells)
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow([values[h] for h in services.HEADERS])
+    csv.writer(out, lineterminator="").writerow([values[h] for h in columns.HEADERS])
     return out.getvalue()
 
 
@@ -278,9 +280,9 @@ def test_empty_date_cells_keep_stored_dates(app, client, towns):
 def test_utf8_with_and_without_bom_and_shift_jis_read_the_same(app, client, towns, encoding):
     data = csv_bytes(*GOOD_LINES, encoding=encoding)
     if encoding == "utf-8-sig":
-        assert data.startswith(csvio.BOM)
-    reference = services.parse(csvio.read_table(csv_bytes(*GOOD_LINES), max_rows=100))
-    parsed = services.parse(csvio.read_table(data, max_rows=100))
+        assert data.startswith(spreadsheet.BOM)
+    reference = parse.parse(table.read_table(csv_bytes(*GOOD_LINES), max_rows=100))
+    parsed = parse.parse(table.read_table(data, max_rows=100))
     assert parsed.problems == [] and parsed.records == reference.records
     login(client, towns["desk"])
     assert import_file(client, towns["niiza"], data).status_code == 302
@@ -327,7 +329,7 @@ def test_xlsx_problems_are_reported_with_excel_row_numbers(app, client, towns):
 
 def test_headers_match_whatever_the_width_and_spacing():
     data = csv_bytes("ﾆｲｻﾞ保育園,保育所,０４８－４７７－１１１１", header="団体名 ,区　分,電話番号（必須）")
-    result = services.parse(csvio.read_table(data, max_rows=10))
+    result = parse.parse(table.read_table(data, max_rows=10))
     assert result.problems == []
     assert result.records[0]["values"] == {"name": "ニイザ保育園", "category": "hoikusho", "phone": "048-477-1111"}
 
@@ -339,7 +341,7 @@ def test_headers_match_whatever_the_width_and_spacing():
     ("団体名,区分,担当者電話番号", "担当者名", "「担当者名」の列も必要です。"),
 ])
 def test_unknown_and_missing_headers_are_explained(header, column, message):
-    result = services.parse(csvio.read_table(f"{header}\r\nA,保育所,x\r\n".encode(), max_rows=10))
+    result = parse.parse(table.read_table(f"{header}\r\nA,保育所,x\r\n".encode(), max_rows=10))
     assert any(p["line"] == 1 and p["column"] == column and message in p["message"] for p in result.problems), result.problems
     assert result.records == []
 
@@ -491,16 +493,16 @@ def _zip(names: dict[str, bytes]) -> bytes:
 MIXED = (HEADER + "\r\n").encode("utf-8") + (row("にいざ保育園", "保育所") + "\r\n").encode("cp932")
 
 BAD_FILES = [
-    pytest.param(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "写真.png", csvio.MSG_NOT_A_TABLE, id="png"),
-    pytest.param(b"abc\x00def\x00" * 50, "data.bin", csvio.MSG_NOT_A_TABLE, id="nul-bytes"),
-    pytest.param(_zip({"readme.txt": b"hello"}), "archive.zip", csvio.MSG_NOT_A_TABLE, id="zip-not-xlsx"),
-    pytest.param(_zip({"xl/workbook.xml": b"not xml"}), "broken.xlsx", csvio.MSG_BROKEN_XLSX, id="broken-xlsx"),
-    pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls", csvio.MSG_XLS, id="xls"),
-    pytest.param(MIXED, "mixed.csv", csvio.MSG_MIXED, id="mixed-encodings"),
-    pytest.param(csvio.BOM + HEADER.encode("cp932"), "bom-but-sjis.csv", csvio.MSG_MIXED, id="bom-with-shift-jis"),
-    pytest.param(b"name,category\r\n\x82\xff,\x85\r\n", "garbage.csv", csvio.MSG_ENCODING, id="undecodable"),
-    pytest.param(HEADER.encode("utf-16"), "unicode.txt", csvio.MSG_ENCODING, id="utf-16"),
-    pytest.param(b"   \r\n", "empty.csv", csvio.MSG_EMPTY, id="empty"),
+    pytest.param(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "写真.png", table.MSG_NOT_A_TABLE, id="png"),
+    pytest.param(b"abc\x00def\x00" * 50, "data.bin", table.MSG_NOT_A_TABLE, id="nul-bytes"),
+    pytest.param(_zip({"readme.txt": b"hello"}), "archive.zip", table.MSG_NOT_A_TABLE, id="zip-not-xlsx"),
+    pytest.param(_zip({"xl/workbook.xml": b"not xml"}), "broken.xlsx", table.MSG_BROKEN_XLSX, id="broken-xlsx"),
+    pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls", table.MSG_XLS, id="xls"),
+    pytest.param(MIXED, "mixed.csv", table.MSG_MIXED, id="mixed-encodings"),
+    pytest.param(spreadsheet.BOM + HEADER.encode("cp932"), "bom-but-sjis.csv", table.MSG_MIXED, id="bom-with-shift-jis"),
+    pytest.param(b"name,category\r\n\x82\xff,\x85\r\n", "garbage.csv", table.MSG_ENCODING, id="undecodable"),
+    pytest.param(HEADER.encode("utf-16"), "unicode.txt", table.MSG_ENCODING, id="utf-16"),
+    pytest.param(b"   \r\n", "empty.csv", table.MSG_EMPTY, id="empty"),
 ]
 
 
@@ -518,9 +520,9 @@ def test_files_that_are_not_readable_tables_are_refused(app, client, towns, data
 
 
 def test_messages_are_the_ones_users_are_told():
-    assert csvio.MSG_ENCODING == "文字コードを判定できません。UTF-8 または Shift_JIS で保存してください。"
-    assert csvio.MSG_MIXED.startswith("文字コードを判定できません")
-    assert csvio.MSG_NOT_A_TABLE == "CSVファイルまたはExcelファイル（.xlsx）を選んでください。"
+    assert table.MSG_ENCODING == "文字コードを判定できません。UTF-8 または Shift_JIS で保存してください。"
+    assert table.MSG_MIXED.startswith("文字コードを判定できません")
+    assert table.MSG_NOT_A_TABLE == "CSVファイルまたはExcelファイル（.xlsx）を選んでください。"
 
 
 @pytest.mark.parametrize("cell,expected", [
@@ -528,8 +530,8 @@ def test_messages_are_the_ones_users_are_told():
     ("048-477-1111", "048-477-1111"), ("a=b", "a=b"), ("'=1", "''=1"), ("'quoted'", "'quoted'"), ("", ""),
 ])
 def test_formula_cells_are_neutralised_and_restored(cell, expected):
-    assert csvio.neutralise(cell) == expected
-    assert csvio.unneutralise(expected) == cell
+    assert spreadsheet.neutralise(cell) == expected
+    assert spreadsheet.unneutralise(expected) == cell
 
 
 def test_no_file_chosen(app, client, towns):
@@ -551,20 +553,20 @@ def test_too_many_rows_are_refused(app, client, towns):
 
 
 def test_a_full_size_file_is_read_in_memory_within_limits():
-    lines = [row(f"団体{i // 2}", "その他", f"担当 {i}号", 電話番号="048-477-1111") for i in range(services.DEFAULT_MAX_ROWS)]
-    result = services.parse(csvio.read_table(csv_bytes(*lines), max_rows=services.DEFAULT_MAX_ROWS))
+    lines = [row(f"団体{i // 2}", "その他", f"担当 {i}号", 電話番号="048-477-1111") for i in range(parse.DEFAULT_MAX_ROWS)]
+    result = parse.parse(table.read_table(csv_bytes(*lines), max_rows=parse.DEFAULT_MAX_ROWS))
     assert result.problems == []
-    assert result.organization_count == services.DEFAULT_MAX_ROWS // 2
-    assert result.contact_count == services.DEFAULT_MAX_ROWS
-    with pytest.raises(csvio.FileFormatError, match=f"上限 {services.DEFAULT_MAX_ROWS:,} 行"):
-        csvio.read_table(csv_bytes(*lines, row("もう1つ", "その他")), max_rows=services.DEFAULT_MAX_ROWS)
+    assert result.organization_count == parse.DEFAULT_MAX_ROWS // 2
+    assert result.contact_count == parse.DEFAULT_MAX_ROWS
+    with pytest.raises(table.FileFormatError, match=f"上限 {parse.DEFAULT_MAX_ROWS:,} 行"):
+        table.read_table(csv_bytes(*lines, row("もう1つ", "その他")), max_rows=parse.DEFAULT_MAX_ROWS)
 
 
 def test_the_template_imports_only_once_its_example_row_is_replaced(app, client, towns):
     login(client, towns["desk"])
     template = client.get(f"/m/{towns['niiza']}/members/import/template.csv")
     assert template.status_code == 200
-    assert template.data.startswith(csvio.BOM)
+    assert template.data.startswith(spreadsheet.BOM)
     text = template.data.decode("utf-8-sig")
     assert text.splitlines()[0] == HEADER
     batch_id = batch_id_of(upload(client, towns["niiza"], template.data))
@@ -591,13 +593,13 @@ def test_the_template_imports_only_once_its_example_row_is_replaced(app, client,
     ("", None),
 ])
 def test_dates(text, expected):
-    assert services.parse_date(text) == expected
+    assert columns.parse_date(text) == expected
 
 
 @pytest.mark.parametrize("text", ["2026-13-01", "令和1年4月30日", "昨日", "2026.4"])
 def test_impossible_dates_are_refused(text):
-    with pytest.raises(services.InputError, match="2026-04-01 のように"):
-        services.parse_date(text)
+    with pytest.raises(InputError, match="2026-04-01 のように"):
+        columns.parse_date(text)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -605,7 +607,7 @@ def test_impossible_dates_are_refused(text):
     ("いいえ", False), ("0", False), ("no", False), ("FALSE", False), ("", None),
 ])
 def test_yes_no(text, expected):
-    assert services._yes_no(text) is expected
+    assert columns._yes_no(text) is expected
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -621,11 +623,11 @@ def test_csv_export_is_excel_friendly_and_neutralises_formulas(app, client, town
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.data.startswith(csvio.BOM)
+    assert response.data.startswith(spreadsheet.BOM)
     text = response.data.decode("utf-8-sig")
     assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows[0] == list(services.HEADERS)
+    assert rows[0] == list(columns.HEADERS)
     cells = [cell for r in rows[1:] for cell in r]
     assert "'=HYPERLINK(\"http://evil.example\")" in cells
     assert "'@SUM(A1)" in cells
@@ -643,7 +645,7 @@ def test_xlsx_export_has_a_bold_frozen_header_and_no_formulas(app, client, towns
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     ws = load_workbook(io.BytesIO(response.data)).worksheets[0]
-    assert [c.value for c in ws[1]] == list(services.HEADERS)
+    assert [c.value for c in ws[1]] == list(columns.HEADERS)
     assert all(c.font.bold for c in ws[1])
     assert ws.freeze_panes == "A2"
     assert ws.column_dimensions["A"].width == 30

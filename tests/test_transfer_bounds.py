@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from tenants.transfer import csvio, services, xlsxcheck
+from tenants.transfer import parse, table, xlsxcheck
 from tenants.transfer.models import ImportBatch
 from tests import factories as f
 from tests.conftest import arranged, csrf_token, login
@@ -110,8 +110,8 @@ def test_the_checks_stop_at_the_first_excess():
     with zipfile.ZipFile(io.BytesIO(million_cell_row())) as z:
         with pytest.raises(xlsxcheck.LimitExceeded, match="セルが多すぎます"):
             xlsxcheck.check(z)
-    with pytest.raises(csvio.FileFormatError, match="セルが多すぎます"):
-        csvio.read_table(million_cell_row(), max_rows=10)
+    with pytest.raises(table.FileFormatError, match="セルが多すぎます"):
+        table.read_table(million_cell_row(), max_rows=10)
 
 
 def test_a_normal_workbook_still_reads(app, desk):
@@ -135,5 +135,5 @@ def test_a_long_csv_cell_is_refused_and_a_long_heading_is_echoed_short(app, desk
     assert len(html) < 60_000
     with arranged(app):
         problems = db.session.scalars(select(ImportBatch)).one().problems
-    assert all(len(p["message"]) <= services.MAX_PROBLEM_MESSAGE and len(p["column"]) <= services.MAX_PROBLEM_COLUMN
+    assert all(len(p["message"]) <= parse.MAX_PROBLEM_MESSAGE and len(p["column"]) <= parse.MAX_PROBLEM_COLUMN
                for p in problems)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.forms import FlaskForm
 from portal.pagination import paginate
 from portal.security.policy import allow
+from portal.spreadsheet import download, write_csv
 from portal.timeutil import format_datetime_jst, today_jst, utcnow
 from tenants.context import current_municipality
 from tenants.forms import also_check, form_data, show_errors
@@ -385,11 +386,7 @@ def access_log():
 @bp.get("/handovers/access-log.csv")
 @allow(Role.DESK, tenant=True)
 def access_log_csv():
-    from tenants.transfer.csvio import write_csv
-
     consultation_id = request.args.get("consultation", type=int)
     body = write_csv(ACCESS_LOG_HEADER, access_log_rows(consultation_id))
     log_access(current_user, parties.DESK, AccessAction.EXPORT, consultation_id=consultation_id)
-    name = f"handover-access-log-{today_jst().isoformat()}.csv"
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return download(body, f"handover-access-log-{today_jst().isoformat()}.csv")

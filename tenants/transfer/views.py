@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -14,11 +13,12 @@ from portal.accounts.models import Role
 from portal.database import lock_for_write
 from portal.extensions import db
 from portal.security.policy import allow, enforce_access_policy
+from portal.spreadsheet import download
 from portal.timeutil import today_jst
 from tenants.context import current_municipality, resolve_tenant
 from tenants.members.services import ValidationError
 from tenants.network.categories import CATEGORIES, CONSULTATION_TAGS
-from tenants.transfer import csvio, services
+from tenants.transfer import apply, columns, export, parse, plan, table
 from tenants.transfer.forms import ApplyForm, UploadForm
 from tenants.transfer.models import ImportBatch
 
@@ -29,11 +29,9 @@ MANAGERS = (Role.DESK, Role.ADMIN)
 # The preview lists this many organisations in full; the counts cover all of them.
 PREVIEW_MAX_ORGANIZATIONS = 300
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _max_bytes() -> int:
-    return current_app.config.get("IMPORT_MAX_BYTES", services.DEFAULT_MAX_BYTES)
+    return current_app.config.get("IMPORT_MAX_BYTES", parse.DEFAULT_MAX_BYTES)
 
 
 def _too_large_message() -> str:
@@ -44,12 +42,12 @@ def _upload_page(form: UploadForm, status: int = 200):
     return render_template(
         "transfer/upload.html",
         form=form,
-        columns=services.COLUMNS,
-        required=services.REQUIRED_HEADERS,
+        columns=columns.COLUMNS,
+        required=columns.REQUIRED_HEADERS,
         categories=CATEGORIES,
         tags=CONSULTATION_TAGS,
         max_mb=f"{_max_bytes() / (1024 * 1024):g}",
-        max_rows=current_app.config.get("IMPORT_MAX_ROWS", services.DEFAULT_MAX_ROWS),
+        max_rows=current_app.config.get("IMPORT_MAX_ROWS", parse.DEFAULT_MAX_ROWS),
     ), status
 
 
@@ -66,13 +64,13 @@ def import_upload():
         form.file.errors.append(_too_large_message())
         return _upload_page(form, 413)
     try:
-        batch = services.create_batch(
+        batch = parse.create_batch(
             data,
             form.file.data.filename or "",
             current_user.id,
-            max_rows=current_app.config.get("IMPORT_MAX_ROWS", services.DEFAULT_MAX_ROWS),
+            max_rows=current_app.config.get("IMPORT_MAX_ROWS", parse.DEFAULT_MAX_ROWS),
         )
-    except csvio.FileFormatError as e:
+    except table.FileFormatError as e:
         form.file.errors.append(str(e))
         return _upload_page(form, 400)
     return redirect(url_for(".import_preview", batch_id=batch.id))
@@ -123,17 +121,17 @@ def _batch_or_404(batch_id: int, *, lock: bool = False) -> ImportBatch:
 
 
 def _preview_page(batch: ImportBatch, error: str | None = None, status: int = 200):
-    plan = None
+    preview = None
     if not batch.problems and batch.applied_at is None:
-        plan = services.plan(batch.rows)
+        preview = plan.plan(batch.rows)
     return render_template(
         "transfer/preview.html",
         batch=batch,
-        plan=plan,
-        counts=plan.counts if plan else None,
+        plan=preview,
+        counts=preview.counts if preview else None,
         organization_count=len(batch.rows),
         contact_count=sum(len(r["contacts"]) for r in batch.rows),
-        earlier=services.same_file_applied_before(batch) if plan else None,
+        earlier=plan.same_file_applied_before(batch) if preview else None,
         form=ApplyForm(),
         error=error,
         max_shown=PREVIEW_MAX_ORGANIZATIONS,
@@ -155,7 +153,7 @@ def import_apply(batch_id: int):
     if batch.problems:
         return _preview_page(batch, "問題のあるファイルは取り込めません。問題をすべて直してから、もう一度ファイルを選んでください。", 409)
     try:
-        counts = services.apply(batch)
+        counts = apply.apply(batch)
     except ValidationError as e:
         # The data changed since the preview (e.g. someone renamed an organisation).
         db.session.rollback()
@@ -171,16 +169,6 @@ def import_apply(batch_id: int):
     return redirect(url_for("members.index"))
 
 
-def _download(body: bytes, mimetype: str, filename: str, fallback: str) -> Response:
-    response = Response(body, content_type=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    # Personal data: no copies in shared caches or the browser's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _export_names(ext: str) -> tuple[str, str]:
     day = today_jst().strftime("%Y%m%d")
     m = current_municipality
@@ -190,22 +178,16 @@ def _export_names(ext: str) -> tuple[str, str]:
 @bp.get("/members/export.csv")
 @allow(*MANAGERS, tenant=True)
 def export_csv():
-    rows = services.export_rows(services.organizations_for_export())
-    return _download(csvio.write_csv(services.HEADERS, rows), "text/csv; charset=utf-8", *_export_names("csv"))
+    return download(export.roster_csv(), *_export_names("csv"))
 
 
 @bp.get("/members/export.xlsx")
 @allow(*MANAGERS, tenant=True)
 def export_xlsx():
-    rows = services.export_rows(services.organizations_for_export())
-    body = csvio.write_xlsx(
-        services.HEADERS, rows, widths=[c.width for c in services.COLUMNS], title="構成員一覧"
-    )
-    return _download(body, XLSX_TYPE, *_export_names("xlsx"))
+    return download(export.roster_xlsx(), *_export_names("xlsx"))
 
 
 @bp.get("/members/import/template.csv")
 @allow(*MANAGERS, tenant=True)
 def template_csv():
-    body = csvio.write_csv(services.HEADERS, [services.example_row()])
-    return _download(body, "text/csv; charset=utf-8", "構成員名簿テンプレート.csv", "members_template.csv")
+    return download(export.template_csv(), "構成員名簿テンプレート.csv", "members_template.csv")

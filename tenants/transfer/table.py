@@ -1,14 +1,10 @@
-"""Reading and writing roster files: CSV (UTF-8 or Shift_JIS) and Excel (.xlsx).
+"""Uploaded bytes → a table of numbered rows: CSV (UTF-8 or Shift_JIS) or Excel (.xlsx).
 
-Reading turns uploaded bytes into numbered rows of cells, exactly as a person
-sees them in Excel: row 1 is the header, a quoted cell with a line break is
-still one row. Anything that is not a CSV or .xlsx file, or whose encoding
-cannot be told, raises ``FileFormatError`` with a Japanese message.
-
-Writing produces what Excel opens without mojibake (UTF-8 with BOM, CRLF) and
-neutralises cells that a spreadsheet would run as a formula (OWASP "CSV
-injection"): such cells get a leading single quote, which the reader strips
-again so that an export re-imports unchanged.
+The first step of an import (then ``parse``, ``plan``, ``apply``). Rows are
+numbered exactly as a person sees them in Excel: row 1 is the header, a
+quoted cell with a line break is still one row. Anything that is not a CSV
+or .xlsx file, or whose encoding cannot be told, raises ``FileFormatError``
+with a Japanese message. Writing files is ``portal.spreadsheet``'s job.
 """
 
 from __future__ import annotations
@@ -19,11 +15,10 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
+from portal.spreadsheet import BOM
 from tenants.transfer import xlsxcheck
-
-BOM = b"\xef\xbb\xbf"
 
 MSG_NOT_A_TABLE = "CSVファイルまたはExcelファイル（.xlsx）を選んでください。"
 MSG_ENCODING = "文字コードを判定できません。UTF-8 または Shift_JIS で保存してください。"
@@ -34,10 +29,6 @@ MSG_MIXED = (
 MSG_XLS = "古い形式のExcelファイル（.xls）は読み込めません。Excelで「.xlsx」形式で保存し直してください。"
 MSG_BROKEN_XLSX = "Excelファイルを読み取れません。ファイルが壊れていないか確認し、Excelで保存し直してください。"
 MSG_EMPTY = "ファイルが空です。1行目に見出し、2行目から構成員を入力してください。"
-
-# Characters a spreadsheet treats as the start of a formula (and tab/CR, which
-# some programs strip before looking).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 MAX_COLUMNS = 60
 # Rows read past the limit in a sheet, so blank formatted rows are tolerated.
@@ -54,8 +45,6 @@ class Table:
     encoding: str  # "utf-8", "utf-8-sig", "cp932" or "" for xlsx
     rows: list[tuple[int, list[Any]]]  # (row number as Excel shows it, cells)
 
-
-# --- reading -----------------------------------------------------------------
 
 _BINARY_SIGNATURES = (
     b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"\x1f\x8b", b"BM", b"7z\xbc\xaf", b"Rar!",
@@ -206,83 +195,3 @@ def _xlsx_value(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _needs_quote(value: str) -> bool:
-    # A value that itself starts with quotes before a formula character needs
-    # one more, so that reading strips exactly what writing added.
-    if value[:1] == "'":
-        return _needs_quote(value[1:])
-    return value[:1] in FORMULA_START and value != ""
-
-
-def unneutralise(value: str) -> str:
-    """Undo the export's formula guard: '=... → =..."""
-    if value[:1] == "'" and _needs_quote(value[1:]):
-        return value[1:]
-    return value
-
-
-# --- writing -----------------------------------------------------------------
-
-
-def neutralise(value: str) -> str:
-    """A cell that a spreadsheet would take for a formula gets a leading quote."""
-    return "'" + value if _needs_quote(value) else value
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with BOM and CRLF, as Excel expects; formula-like cells neutralised."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralise(_cell_text(v)) for v in row])
-    return BOM + out.getvalue().encode("utf-8")
-
-
-def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], *, widths: Sequence[int], title: str) -> bytes:
-    """One sheet: bold frozen header, readable column widths, every cell typed as text or date.
-
-    Strings are stored as text cells even when they begin with "=", so Excel
-    never evaluates them.
-    """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-    ws.freeze_panes = "A2"
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    bold = Font(bold=True)
-    head = []
-    for name in header:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-    for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, date):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "yyyy-mm-dd"
-            else:
-                cell = WriteOnlyCell(ws, value=_cell_text(value))
-                cell.data_type = "s"  # never a formula
-            cells.append(cell)
-        ws.append(cells)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
