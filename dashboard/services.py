@@ -26,7 +26,7 @@ from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
 from tenants.members.freshness import stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
-from tenants.network.categories import CORE, COVERAGE_CATEGORIES
+from tenants.members.categories import CORE, COVERAGE_CATEGORIES
 from tenants.network.models import Desk, Network
 from tenants.rollout.models import STATUS_LABELS, NetworkStatus, NetworkStatusDeclaration, TownCertification
 

@@ -17,7 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.concurrency import VersionedForm
 from portal.forms import FlaskForm
 from tenants.members.models import STATUS_LABELS
-from tenants.network.categories import CATEGORIES, CONSULTATION_TAGS, CORE, RELATED
+from tenants.members.categories import CATEGORIES, CONSULTATION_TAGS, CORE, RELATED
 
 _GROUP_LABELS = {CORE: "中核となる機関", RELATED: "関連する機関・団体"}
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import utcnow
-from tenants.network.categories import category_label
+from tenants.members.categories import category_label
 from tenants.scoping import TenantScoped
 
 

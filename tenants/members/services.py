@@ -28,7 +28,7 @@ from portal.japanese import (
 from portal.timeutil import wareki
 from tenants.audit import services as audit
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.network.categories import BY_CODE, CONSULTATION_TAGS, category_label
+from tenants.members.categories import BY_CODE, CONSULTATION_TAGS, category_label
 
 MEMBER_STATUS_VALUES = frozenset(s.value for s in MemberStatus)
 

@@ -19,7 +19,7 @@ from tenants.members.forms import ConfirmForm, ContactForm, OrganizationForm
 from tenants.members.freshness import freshness
 from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization
 from tenants.navigation import nav_item
-from tenants.network.categories import CATEGORIES
+from tenants.members.categories import CATEGORIES
 
 bp = Blueprint("members", __name__, url_prefix="/m/<code>")
 nav_item("members", "構成員", "members.index", (Role.DESK, Role.ADMIN), order=20)

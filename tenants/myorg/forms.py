@@ -13,7 +13,7 @@ from wtforms.validators import Length
 from portal.concurrency import VersionedForm
 from portal.forms import FlaskForm, Needed, TextAreaField
 from tenants.members.forms import MultiCheckboxField, category_choices
-from tenants.network.categories import CONSULTATION_TAGS
+from tenants.members.categories import CONSULTATION_TAGS
 
 
 def _max(n: int) -> Length:

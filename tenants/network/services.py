@@ -14,7 +14,7 @@ from tenants.audit import services as audit
 from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.members.services import ValidationError
-from tenants.network.categories import CATEGORIES, CORE, RELATED, Category
+from tenants.members.categories import CATEGORIES, CORE, RELATED, Category
 from tenants.network.models import Desk, Network, NetworkFormation
 
 NETWORK_FIELDS = ("name", "established_on", "formation", "existing_council", "activity_summary")

@@ -31,7 +31,7 @@ from tenants.members import services as members
 from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
-from tenants.network.categories import category_label
+from tenants.members.categories import category_label
 from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTask
 from tenants.scoping import TenantScopeError, get_scope
 

@@ -16,7 +16,7 @@ from tenants.forms import form_data, show_errors
 from tenants.members.services import ValidationError
 from tenants.navigation import nav_item
 from tenants.network import services as network
-from tenants.network.categories import category_label
+from tenants.members.categories import category_label
 from tenants.registration import services
 from tenants.registration.forms import ApplicationForm, DecisionForm, DeclineForm
 from tenants.registration.models import Registration, RegistrationStatus

@@ -35,7 +35,7 @@ from portal.timeutil import utcnow, wareki
 from tenants.audit import services as audit
 from tenants.members import services as members
 from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization, MemberStatus
-from tenants.network.categories import CATEGORIES, category_by_name, category_label, tag_by_name
+from tenants.members.categories import CATEGORIES, category_by_name, category_label, tag_by_name
 from tenants.transfer.csvio import Table, read_table, unneutralise
 from tenants.transfer.models import ImportBatch
 

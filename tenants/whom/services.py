@@ -25,7 +25,7 @@ from portal.japanese import fold
 from portal.search import SEARCH_MAX_CHARS
 from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization, MemberStatus
-from tenants.network.categories import category_label
+from tenants.members.categories import category_label
 
 MAX_QUERY_LENGTH = SEARCH_MAX_CHARS
 DEFAULT_LIMIT = 30
