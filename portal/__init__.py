@@ -53,7 +53,7 @@ def register_models() -> None:
     import portal.accounts.models  # noqa: F401
     import portal.mail.models  # noqa: F401
     import tenants.activities.models  # noqa: F401
-    import tenants.audit.models  # noqa: F401
+    import tenants.core.audit  # noqa: F401  (the audit trail's table)
     import tenants.handovers.models  # noqa: F401
     import tenants.members.models  # noqa: F401
     import tenants.models  # noqa: F401

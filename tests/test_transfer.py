@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from tenants.audit.models import AuditEntry
+from tenants.core.audit import AuditEntry
 from tenants.members.models import Contact, MemberOrganization
 from tenants.transfer import csvio, services
 from tenants.transfer.models import ImportBatch

@@ -53,7 +53,8 @@ from tenants.handovers.models import (
 )
 from tenants.members.freshness import Freshness
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.members.services import ValidationError, blocks_deletion
+from tenants.core.validation import ValidationError
+from tenants.members.services import blocks_deletion
 
 DESK_NAME = "総合支援窓口"
 MAIL_PREFIX = "【子育て支援ネットワーク】"

@@ -19,7 +19,7 @@ from portal.pagination import paginate
 from portal.security.policy import allow
 from portal.timeutil import today_jst, utcnow, wareki
 from tenants.context import current_municipality
-from tenants.forms import also_check, form_data, show_errors
+from tenants.core.forms import also_check, form_data, show_errors
 from tenants.handovers import deadlines, metrics, services
 from tenants.handovers import slip as slip_texts
 from tenants.handovers.forms import (
@@ -34,7 +34,7 @@ from tenants.handovers.forms import (
 from tenants.handovers.models import AccessAction, Consultation, Handover, HandoverStatus
 from tenants.handovers.services import HandoverError, Party
 from tenants.members.models import MemberOrganization
-from tenants.members.services import ValidationError
+from tenants.core.validation import ValidationError
 from tenants.navigation import nav_item
 
 bp = Blueprint("handovers", __name__, url_prefix="/m/<code>")

@@ -32,7 +32,7 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.japanese import InputError, clean, fold
 from portal.timeutil import utcnow, wareki
-from tenants.audit import services as audit
+from tenants.core import audit
 from tenants.members import services as members
 from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization, MemberStatus
 from tenants.members.categories import CATEGORIES, category_by_name, category_label, tag_by_name

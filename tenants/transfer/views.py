@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.security.policy import allow, enforce_access_policy
 from portal.timeutil import today_jst
 from tenants.context import current_municipality, resolve_tenant
-from tenants.members.services import ValidationError
+from tenants.core.validation import ValidationError
 from tenants.members.categories import CATEGORIES, CONSULTATION_TAGS
 from tenants.transfer import csvio, services
 from tenants.transfer.forms import ApplyForm, UploadForm
