@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-
 from sqlalchemy import select
 
 from portal.accounts.models import Role

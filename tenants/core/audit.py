@@ -8,8 +8,9 @@ change a row and record what actually changed. The 変更履歴 page is the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship

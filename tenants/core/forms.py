@@ -9,7 +9,8 @@ transaction back (portal/transactions.py).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, IntegerField, SelectMultipleField

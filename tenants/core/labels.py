@@ -10,8 +10,9 @@ refused at import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from portal.timeutil import wareki
 

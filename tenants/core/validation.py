@@ -10,8 +10,9 @@ so a form and the database never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from portal.japanese import InputError, tidy
 from tenants.core.labels import field_label
@@ -110,12 +111,9 @@ class Fields:
         value = self.values[name] = bool(self.data.get(name))
         return value
 
-    def value(self, name: str, default: Any = None) -> Any:
-        """Taken as the form typed it (dates, numbers, booleans); the caller checks the rules."""
-        value = self.data.get(name, default)
-        if value is None:
-            value = default
-        self.values[name] = value
+    def value(self, name: str) -> Any:
+        """Taken as the form parsed it (a date, a number, or None); the caller checks the rules."""
+        value = self.values[name] = self.data.get(name)
         return value
 
     def valid(self) -> dict[str, Any]:

@@ -24,7 +24,8 @@ class OrganizationForm(VersionedForm, FlaskForm):
     status = SelectField("状態", choices=MemberStatus.choices(), default=MemberStatus.ACTIVE.value)
     joined_on = DateField("加入日", validators=[Optional()])
     consultation_tags = MultiCheckboxField("対応できる相談", choices=[SelectChoice(t) for t in CONSULTATION_TAGS])
-    postal_code = StringField("郵便番号", validators=[POSTAL_CODE_TYPED], render_kw={"inputmode": "numeric", "autocomplete": "postal-code"})
+    postal_code = StringField("郵便番号", validators=[POSTAL_CODE_TYPED],
+                              render_kw={"inputmode": "numeric", "autocomplete": "postal-code"})
     address = StringField("住所", validators=[length_of(MemberOrganization, "address")])
     phone = TelField("電話番号", validators=[length_of(MemberOrganization, "phone")])
     email = EmailField("メールアドレス", validators=[length_of(MemberOrganization, "email")])

@@ -33,4 +33,5 @@ class MyOrganizationForm(VersionedForm, FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("却下の理由", validators=[Needed(), length_of(OrganizationChangeRequest, "reason")], render_kw={"rows": 3})
+    reason = TextAreaField("却下の理由", validators=[Needed(), length_of(OrganizationChangeRequest, "reason")],
+                           render_kw={"rows": 3})

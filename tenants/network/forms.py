@@ -22,8 +22,10 @@ class NetworkForm(VersionedForm, FlaskForm):
 
 class DeskForm(VersionedForm, FlaskForm):
     name = StringField("窓口の名称", validators=[length_of(Desk, "name")], render_kw={"required": True})
-    postal_code = StringField("郵便番号", validators=[POSTAL_CODE_TYPED], render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
+    postal_code = StringField("郵便番号", validators=[POSTAL_CODE_TYPED],
+                              render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
     address = StringField("所在地", validators=[length_of(Desk, "address")])
     phone = StringField("電話番号", validators=[length_of(Desk, "phone")], render_kw={"inputmode": "tel"})
-    opening_hours = StringField("受付時間", validators=[length_of(Desk, "opening_hours")], description="例: 平日 8:30〜17:15（祝日・年末年始を除く）")
+    opening_hours = StringField("受付時間", validators=[length_of(Desk, "opening_hours")],
+                                description="例: 平日 8:30〜17:15（祝日・年末年始を除く）")
     staff = TextAreaField("配置職員", validators=[length_of(Desk, "staff")], description="例: 子育てマネジャー 2名、保健師 1名")

@@ -24,5 +24,6 @@ class TownForm(VersionedForm, FlaskForm):
     one_stop_desk = BooleanField("総合支援窓口（ワンストップ窓口）がある")
     support_hubs = BooleanField("おおむね中学校区ごとに子育て支援拠点がある")
     network = BooleanField("子育て支援ネットワークがある")
-    certified_on = JaDateField("認定日", validators=[Optional()], description="地域子育て応援タウンに認定された日（未認定なら空欄）")
+    certified_on = JaDateField("認定日", validators=[Optional()],
+                               description="地域子育て応援タウンに認定された日（未認定なら空欄）")
     note = TextAreaField("メモ", validators=[Optional(), length_of(TownCertification, "note", "メモ")])
