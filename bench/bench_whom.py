@@ -41,10 +41,10 @@ from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from tenants import municipalities  # noqa: E402
+from tenants.members.categories import CATEGORIES  # noqa: E402
 from tenants.members.models import Contact, MemberOrganization  # noqa: E402
 from tenants.members.services import refresh_search_text  # noqa: E402
 from tenants.models import Municipality  # noqa: E402
-from tenants.network.categories import CATEGORIES  # noqa: E402
 from tenants.scoping import EVERYTHING, Scope, set_scope  # noqa: E402
 from tenants.whom import services as whom  # noqa: E402
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from dashboard.services import Headline, MunicipalityRow, cumulative
 from portal.timeutil import fiscal_year_label, wareki
-from tenants.rollout.models import STATUS_LABELS, NetworkStatus
+from tenants.rollout.models import NetworkStatus
 
 FONT = "Noto Sans JP, Hiragino Sans, Meiryo, sans-serif"
 
@@ -119,10 +119,10 @@ def map_figure(rows: list[MunicipalityRow]) -> dict:
         data.append(_scatter(
             x=[r.longitude for r in mine], y=[r.latitude for r in mine],
             # The legend draws the marker itself: a glyph in the name would show the symbol twice.
-            mode="markers", name=f"{STATUS_LABELS[status]}（{len(mine)}）",
+            mode="markers", name=f"{status.label}（{len(mine)}）",
             marker=dict(symbol=symbol, size=13 if status != NetworkStatus.NOT_STARTED else 11, color=colour,
                         line=dict(width=1.5, color="#ffffff" if status != NetworkStatus.NOT_STARTED else colour)),
-            hovertext=[f"{r.name}（{STATUS_LABELS[status]}）" + ("　⚠要確認" if r.flagged else "") for r in mine],
+            hovertext=[f"{r.name}（{status.label}）" + ("　⚠要確認" if r.flagged else "") for r in mine],
             hoverinfo="text",
             customdata=[r.code for r in mine],
         ))

@@ -23,12 +23,12 @@ from portal.timeutil import today_jst, utcnow
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
+from tenants.members.categories import CORE, COVERAGE_CATEGORIES
 from tenants.members.freshness import stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
-from tenants.network.categories import CORE, COVERAGE_CATEGORIES
 from tenants.network.models import Desk, Network
-from tenants.rollout.models import STATUS_LABELS, NetworkStatus, NetworkStatusDeclaration, TownCertification
+from tenants.rollout.models import NetworkStatus, NetworkStatusDeclaration, TownCertification
 
 # PREFECTURE_CODE=00: a national view of every municipality (used by the national benchmark).
 NATIONAL = "00"
@@ -83,7 +83,7 @@ class MunicipalityRow:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[NetworkStatus(self.status)]
+        return NetworkStatus(self.status).label
 
     @property
     def is_established(self) -> bool:

@@ -16,9 +16,9 @@ from portal.search import query_error
 from portal.security.policy import allow, public
 from portal.spreadsheet import download, write_csv, write_xlsx
 from portal.timeutil import today_jst
-from tenants.audit.models import AuditEntry
-from tenants.forms import form_status, submit
-from tenants.audit.views import AUDIT_FIELD_LABELS
+from tenants.core import labels
+from tenants.core.audit import AuditEntry
+from tenants.core.forms import form_status, submit
 from tenants.models import Municipality
 from tenants.municipalities import prefecture_name
 from tenants.network.services import coverage
@@ -168,7 +168,7 @@ def _render_municipality(m: Municipality, declaration_form=None, town_form=None,
         activity_kinds=by_kind,
         declaration_form=declaration_form,
         town_form=town_form,
-        field_labels=AUDIT_FIELD_LABELS,
+        field_labels=labels.FIELD_LABELS,
         prefecture_name=_area_name(),
         today=today,
     ), status

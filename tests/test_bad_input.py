@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.search import SEARCH_MAX_CHARS
 from portal.security.policy import public
 from tenants.activities.models import NetworkActivity
-from tenants.audit.models import AuditEntry
+from tenants.core.audit import AuditEntry
 from tenants.handovers.models import Consultation
 from tenants.members.models import Contact, MemberOrganization
 from tenants.registration.models import Registration

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tenants.audit.models import AuditEntry
+from tenants.core.audit import AuditEntry
 from tenants.handovers.models import Consultation, Handover, HandoverDay
 from tenants.members.models import Contact
 from tests import factories as f

@@ -18,8 +18,8 @@ from portal.accounts.models import Role
 from portal.concurrency import STALE_MESSAGE
 from portal.extensions import db
 from tenants.activities.models import NetworkActivity
-from tenants.audit.models import AuditEntry
-from tenants.forms import form_status, submit
+from tenants.core.audit import AuditEntry
+from tenants.core.forms import form_status, submit
 from tenants.members import services as members
 from tenants.members.forms import OrganizationForm
 from tenants.members.models import Contact, MemberOrganization

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.japanese import fold
-from tenants.audit.models import AuditEntry
+from tenants.core.audit import AuditEntry
 from tenants.members import services
 from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import Contact, MemberOrganization

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.timeutil import today_jst
+from tenants.members.categories import COVERAGE_CATEGORIES, category_by_name
 from tenants.network import services
-from tenants.network.categories import COVERAGE_CATEGORIES, category_by_name
 from tenants.network.models import Desk, Network
 from tenants.scoping import Scope, scoped
 from tests import factories as f

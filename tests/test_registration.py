@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.worker import deliver_due
 from portal.timeutil import today_jst, utcnow
-from tenants.audit.models import AuditEntry
+from tenants.core.audit import AuditEntry
 from tenants.members.models import Contact, MemberOrganization
 from tenants.registration.models import Registration
 from tenants.registration.services import address_key

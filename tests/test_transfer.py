@@ -18,7 +18,7 @@ from portal import spreadsheet
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.japanese import InputError
-from tenants.audit.models import AuditEntry
+from tenants.core.audit import AuditEntry
 from tenants.members.models import Contact, MemberOrganization
 from tenants.transfer import columns, parse, table
 from tenants.transfer.models import ImportBatch

@@ -58,9 +58,9 @@ from tenants import municipalities, row_security
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily, deadlines
 from tenants.handovers.models import AGE_BAND_LABELS, CATEGORY_LABELS, Consultation, Handover
+from tenants.members.categories import CATEGORIES, CORE, RELATED
 from tenants.members.models import Contact, MemberOrganization
 from tenants.models import Municipality
-from tenants.network.categories import CATEGORIES, CORE, RELATED
 from tenants.network.models import Desk, Network
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tenants.scoping import EVERYTHING, scoped

@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core import labels
+from tenants.core.enums import LabelledEnum
 from tenants.scoping import TenantScoped
 
 
-class ActivityKind(StrEnum):
-    EXCHANGE = "exchange"
-    STUDY = "study"
-    GUIDEBOOK = "guidebook"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
-
-
-KIND_LABELS = {
-    ActivityKind.EXCHANGE: "情報交換会",
-    ActivityKind.STUDY: "学習会",
-    ActivityKind.GUIDEBOOK: "ガイドブック編集",
-    ActivityKind.OTHER: "その他",
-}
+class ActivityKind(LabelledEnum):
+    EXCHANGE = "exchange", "情報交換会"
+    STUDY = "study", "学習会"
+    GUIDEBOOK = "guidebook", "ガイドブック編集"
+    OTHER = "other", "その他"
 
 
 class NetworkActivity(TenantScoped, db.Model):
@@ -48,7 +37,7 @@ class NetworkActivity(TenantScoped, db.Model):
     held_on: Mapped[date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(120))
     participants: Mapped[int | None] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": 4000})
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -59,3 +48,7 @@ class NetworkActivity(TenantScoped, db.Model):
     @property
     def name(self) -> str:  # what the audit log shows
         return self.title
+
+
+labels.field_labels(kind="種類", held_on="開催日", participants="参加者数", note="メモ")
+labels.entity_labels(activity="活動記録")

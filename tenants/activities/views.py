@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy import select
 
 from portal.accounts.models import Role
-from portal.extensions import db
 from portal.pagination import paginate
 from portal.security.policy import allow
 from portal.timeutil import today_jst
-from sqlalchemy import select
-
 from tenants.activities import services
-from tenants.activities.forms import ActivityForm, DeleteForm
+from tenants.activities.forms import ActivityForm
 from tenants.activities.models import ActivityKind, NetworkActivity
-from tenants.forms import form_status, submit
+from tenants.core.forms import ButtonForm, form_status, submit
+from tenants.core.loading import get_or_404
 from tenants.navigation import nav_item
 
 bp = Blueprint("activities", __name__, url_prefix="/m/<code>")
@@ -23,7 +22,6 @@ nav_item("activities", "活動記録", "activities.index", (Role.DESK, Role.ADMI
 
 MANAGERS = (Role.DESK, Role.ADMIN)
 PAGE_SIZE = 50
-
 
 
 @bp.get("/activities")
@@ -54,7 +52,7 @@ def new():
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def edit(activity_id: int):
-    activity = db.get_or_404(NetworkActivity, activity_id)
+    activity = get_or_404(NetworkActivity, activity_id)
     form = ActivityForm(obj=activity)
     if submit(form, lambda data: services.update(activity, data), current=activity):
         flash(f"活動「{activity.title}」を保存しました。", "success")
@@ -65,8 +63,8 @@ def edit(activity_id: int):
 @bp.route("/activities/<int:activity_id>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def delete(activity_id: int):
-    activity = db.get_or_404(NetworkActivity, activity_id)
-    form = DeleteForm()
+    activity = get_or_404(NetworkActivity, activity_id)
+    form = ButtonForm()
     if form.validate_on_submit():
         title = activity.title
         services.delete(activity)

@@ -1,4 +1,8 @@
-"""変更履歴: who created, changed or removed what, when, with before and after values."""
+"""変更履歴: who created, changed or removed what, when, with before and after values.
+
+The trail itself is written by every feature through ``tenants.core.audit``;
+this feature is its page.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from tenants.audit import models, views  # noqa: F401  (models: the tables it owns)
-    from tenants.members.services import shown_value
+    from tenants.audit import views
+    from tenants.core import audit, labels  # noqa: F401  (audit: the trail's table)
 
     app.register_blueprint(views.bp)
     # Audited values are shown the same way everywhere (also on the member's own page).
-    app.add_template_global(shown_value, "shown_value")
+    app.add_template_global(labels.shown_value, "shown_value")

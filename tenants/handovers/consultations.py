@@ -28,7 +28,7 @@ from tenants.handovers.models import (
     Urgency,
 )
 from tenants.handovers.parties import HandoverError, Party, is_coordinator
-from tenants.members.services import ValidationError
+from tenants.core.validation import ValidationError
 
 SUMMARY_MAX = 2000
 TEXT_MAX = 1000

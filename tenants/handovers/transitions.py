@@ -44,7 +44,7 @@ from tenants.handovers.parties import (
     short_time,
 )
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.members.services import ValidationError
+from tenants.core.validation import ValidationError
 
 
 def send_handover(

@@ -25,7 +25,7 @@ from portal.security.policy import allow
 from portal.spreadsheet import download, write_csv
 from portal.timeutil import format_datetime_jst, today_jst, utcnow
 from tenants.context import current_municipality
-from tenants.forms import also_check, form_data, show_errors
+from tenants.core.forms import also_check, form_data, show_errors
 from tenants.handovers import consultations, deadlines, metrics, parties, recipients, transitions
 from tenants.handovers import slip as slip_texts
 from tenants.handovers.access_log import ACCESS_LOG_HEADER, access_log_query, access_log_rows, log_access
@@ -42,7 +42,7 @@ from tenants.handovers.inbox import BOXES, FILTERS, counts, inbox_query
 from tenants.handovers.models import AccessAction, Consultation, Handover, HandoverStatus
 from tenants.handovers.parties import HandoverError, Party
 from tenants.members.models import MemberOrganization
-from tenants.members.services import ValidationError
+from tenants.core.validation import ValidationError
 from tenants.navigation import nav_item
 
 bp = Blueprint("handovers", __name__, url_prefix="/m/<code>")

@@ -9,17 +9,14 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
+
+from tenants.core.enums import LabelledEnum
 
 
-class Freshness(StrEnum):
-    CURRENT = "current"
-    DUE = "due"
-    STALE = "stale"
-
-    @property
-    def label(self) -> str:
-        return {"current": "確認済み", "due": "要再確認（4月）", "stale": "12か月以上未確認"}[self.value]
+class Freshness(LabelledEnum):
+    CURRENT = "current", "確認済み"
+    DUE = "due", "要再確認（4月）"
+    STALE = "stale", "12か月以上未確認"
 
 
 def stale_before(today: date) -> date:

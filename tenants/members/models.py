@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import utcnow
-from tenants.network.categories import category_label
+from tenants.core import labels
+from tenants.core.enums import LabelledEnum
+from tenants.members.categories import category_label
 from tenants.scoping import TenantScoped
 
 
-class MemberStatus(StrEnum):
-    APPLYING = "applying"
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    LEFT = "left"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
+class MemberStatus(LabelledEnum):
+    APPLYING = "applying", "申請中"
+    ACTIVE = "active", "活動中"
+    SUSPENDED = "suspended", "休止中"
+    LEFT = "left", "退会"
 
 
-STATUS_LABELS = {
-    MemberStatus.APPLYING: "申請中",
-    MemberStatus.ACTIVE: "活動中",
-    MemberStatus.SUSPENDED: "休止中",
-    MemberStatus.LEFT: "退会",
-}
+STATUS_LABELS = MemberStatus.labels()
 
 
 class MemberOrganization(TenantScoped, db.Model):
@@ -114,14 +106,10 @@ class Contact(TenantScoped, db.Model):
         return f"<Contact {self.id} {self.name}>"
 
 
-class ChangeRequestStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "承認待ち", "approved": "承認済み", "rejected": "却下"}[self.value]
+class ChangeRequestStatus(LabelledEnum):
+    PENDING = "pending", "承認待ち"
+    APPROVED = "approved", "承認済み"
+    REJECTED = "rejected", "却下"
 
 
 class OrganizationChangeRequest(TenantScoped, db.Model):
@@ -141,7 +129,21 @@ class OrganizationChangeRequest(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(String(10), default=ChangeRequestStatus.PENDING.value, index=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="", info={"max_length": 1000})
 
     organization: Mapped[MemberOrganization] = relationship()
     requested_by = relationship("User", foreign_keys=[requested_by_id])
+
+
+# How the audit trail and the pages name these fields and show their values.
+labels.field_labels(
+    name="名称", name_kana="ふりがな", category="区分", postal_code="郵便番号",
+    address="住所", phone="電話番号", email="メールアドレス", website="ウェブサイト",
+    status="状態", joined_on="加入日", consultation_tags="対応できる相談",
+    public_consent="公開への同意", title="役職・部署", reachable_hours="連絡がつく時間帯",
+    is_primary="主担当", last_confirmed_on="最終確認日", reason="理由", contacts="担当者",
+)
+labels.shows("category", lambda value: category_label(value) if isinstance(value, str) else value)
+labels.shows("status", lambda value: MemberStatus(value).label if value in MemberStatus.values() else value)
+labels.entity_labels(organization="構成員", contact="担当者", change_request="名称・区分の変更申請")
+labels.action_labels(request="申請", approve="承認", reject="却下")

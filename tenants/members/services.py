@@ -7,7 +7,6 @@ flush but never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
@@ -25,12 +24,10 @@ from portal.japanese import (
     normalize_url,
     tidy,
 )
-from portal.timeutil import wareki
-from tenants.audit import services as audit
+from tenants.core import audit
+from tenants.core.validation import Fields, ValidationError
+from tenants.members.categories import BY_CODE, CONSULTATION_TAGS
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.network.categories import BY_CODE, CONSULTATION_TAGS, category_label
-
-MEMBER_STATUS_VALUES = frozenset(s.value for s in MemberStatus)
 
 ORG_FIELDS = (
     "name", "name_kana", "category", "postal_code", "address", "phone", "email", "website",
@@ -40,63 +37,16 @@ CONTACT_FIELDS = (
     "name", "name_kana", "title", "phone", "email", "reachable_hours", "is_primary", "last_confirmed_on",
 )
 
-FIELD_LABELS = {
-    "name": "名称", "name_kana": "ふりがな", "category": "区分", "postal_code": "郵便番号",
-    "address": "住所", "phone": "電話番号", "email": "メールアドレス", "website": "ウェブサイト",
-    "status": "状態", "joined_on": "加入日", "consultation_tags": "対応できる相談",
-    "public_consent": "公開への同意", "title": "役職・部署", "reachable_hours": "連絡がつく時間帯",
-    "is_primary": "主担当", "last_confirmed_on": "最終確認日",
-}
-
-
-def shown_value(field: str, value: Any) -> Any:
-    """A stored (or audited, JSON) value as people read it: names for codes, dates in 和暦."""
-    if field == "category" and isinstance(value, str):
-        return category_label(value)
-    if field == "status" and value in MEMBER_STATUS_VALUES:
-        return MemberStatus(value).label
-    if field.endswith("_on") and value:
-        try:
-            return wareki(value if isinstance(value, date) else date.fromisoformat(str(value)))
-        except ValueError:
-            return value
-    return value
-
-
-
-@dataclass
-class ValidationError(Exception):
-    """Field-by-field problems; nothing was changed."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return " ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in self.errors.items())
-
-
-def _max_length(model: type, name: str) -> int | None:
-    column = model.__table__.c.get(name)
-    return getattr(column.type, "length", None) if column is not None else None
-
 
 def _collect(
     data: dict[str, Any], normalisers: dict[str, Any], model: type
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    # Each value's limit is its column's: the form and the database can never disagree.
+    fields = Fields(model, data)
     for name, normalise in normalisers.items():
-        if name not in data:
-            continue
-        try:
-            values[name] = normalise(data[name])
-        except InputError as e:
-            errors[name] = str(e)
-        else:
-            # The column's own length: the form and the database can never disagree.
-            limit = _max_length(model, name)
-            if limit and isinstance(values[name], str) and len(values[name]) > limit:
-                errors[name] = f"{limit}文字以内で入力してください。"
-    return values, errors
+        if name in data:  # an edit may send only some fields
+            fields.normalised(name, normalise)
+    return fields.values, fields.errors
 
 
 def _category(value: str) -> str:
@@ -227,11 +177,14 @@ def refresh_search_text(org: MemberOrganization) -> None:
     set_committed_value(org, "search_text", search_text)
 
 
+def _keyed(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the folded name key the unique constraints use."""
+    return {**values, "name_key": fold(values["name"])} if "name" in values else values
+
+
 def _apply(obj: Any, values: dict[str, Any]) -> None:
-    for k, v in values.items():
+    for k, v in _keyed(values).items():
         setattr(obj, k, v)
-    if "name" in values:
-        obj.name_key = fold(values["name"])
 
 
 def create_organization(data: dict[str, Any]) -> MemberOrganization:
@@ -247,13 +200,8 @@ def create_organization(data: dict[str, Any]) -> MemberOrganization:
 
 def update_organization(org: MemberOrganization, data: dict[str, Any]) -> dict[str, list[Any]]:
     values = validate_organization(data, existing=org)
-    before = audit.snapshot(org, ORG_FIELDS)
-    _apply(org, values)
+    changes = audit.update_audited(org, _keyed(values), ORG_FIELDS, "organization")
     refresh_search_text(org)
-    changes = audit.diff(before, audit.snapshot(org, ORG_FIELDS))
-    if changes:
-        db.session.flush()
-        audit.record("update", "organization", org, changes)
     return changes
 
 
@@ -330,14 +278,12 @@ def create_contact(org: MemberOrganization, data: dict[str, Any]) -> Contact:
 def update_contact(contact: Contact, data: dict[str, Any]) -> dict[str, list[Any]]:
     org = contact.organization
     values = validate_contact(data, org, existing=contact)
-    before = audit.snapshot(contact, CONTACT_FIELDS)
-    _apply(contact, values)
+    if len(org.contacts) == 1:
+        values["is_primary"] = True  # the only contact is the one to call first, ticked or not
+    changes = audit.update_audited(contact, _keyed(values), CONTACT_FIELDS, "contact",
+                                   label=lambda: f"{contact.name}（{org.name}）")
     others_changed = _only_one_primary(contact)
     refresh_search_text(org)
-    changes = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
-    if changes:
-        db.session.flush()
-        audit.record("update", "contact", contact, changes, label=f"{contact.name}（{org.name}）")
     _audit_primary_changes(others_changed)
     return changes
 

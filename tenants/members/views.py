@@ -7,27 +7,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role
-from portal.extensions import db
 from portal.japanese import fold
 from portal.pagination import paginate
 from portal.search import bounded_query, query_error
 from portal.security.policy import allow
 from portal.timeutil import today_jst
-from tenants.forms import form_status, submit
+from tenants.core.forms import ButtonForm, form_status, submit
+from tenants.core.loading import get_or_404
 from tenants.members import services
-from tenants.members.forms import ConfirmForm, ContactForm, OrganizationForm
+from tenants.members.categories import CATEGORIES
+from tenants.members.forms import ContactForm, OrganizationForm
 from tenants.members.freshness import freshness
-from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization
+from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.navigation import nav_item
-from tenants.network.categories import CATEGORIES
 
 bp = Blueprint("members", __name__, url_prefix="/m/<code>")
 nav_item("members", "構成員", "members.index", (Role.DESK, Role.ADMIN), order=20)
 
 MANAGERS = (Role.DESK, Role.ADMIN)
 PAGE_SIZE = 100
-
-
 
 
 @bp.get("/members")
@@ -58,7 +56,7 @@ def index():
         filters={"category": category, "status": status, "q": q},
         search_error=query_error(request.args.get("q")),
         categories=CATEGORIES,
-        statuses=STATUS_LABELS,
+        statuses=MemberStatus.labels(),
         freshness=lambda c: freshness(c.last_confirmed_on, today),
     )
 
@@ -76,12 +74,12 @@ def new():
 @bp.get("/members/<int:org_id>")
 @allow(*MANAGERS, tenant=True)
 def show(org_id: int):
-    org = db.get_or_404(MemberOrganization, org_id)
+    org = get_or_404(MemberOrganization, org_id)
     today = today_jst()
     return render_template(
         "members/show.html",
         org=org,
-        confirm_form=ConfirmForm(),
+        confirm_form=ButtonForm(),
         freshness=lambda c: freshness(c.last_confirmed_on, today),
     )
 
@@ -89,10 +87,11 @@ def show(org_id: int):
 @bp.route("/members/<int:org_id>/edit", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def edit(org_id: int):
-    org = db.get_or_404(MemberOrganization, org_id)
+    org = get_or_404(MemberOrganization, org_id)
     form = OrganizationForm(obj=org)
-    if changes := submit(form, lambda data: services.update_organization(org, data) or "unchanged", current=org):
-        flash("変更はありませんでした。" if changes == "unchanged" else "変更を保存しました。", "success")
+    changes = submit(form, lambda data: services.update_organization(org, data), current=org)
+    if changes is not None:
+        flash("変更を保存しました。" if changes else "変更はありませんでした。", "success")
         return redirect(url_for("members.show", org_id=org.id))
     return render_template("members/org_form.html", form=form, org=org), form_status(form)
 
@@ -100,8 +99,8 @@ def edit(org_id: int):
 @bp.route("/members/<int:org_id>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def delete(org_id: int):
-    org = db.get_or_404(MemberOrganization, org_id)
-    form = ConfirmForm()
+    org = get_or_404(MemberOrganization, org_id)
+    form = ButtonForm()
     if form.validate_on_submit():
         name = org.name
         try:
@@ -116,7 +115,7 @@ def delete(org_id: int):
 @bp.route("/members/<int:org_id>/contacts/new", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def new_contact(org_id: int):
-    org = db.get_or_404(MemberOrganization, org_id)
+    org = get_or_404(MemberOrganization, org_id)
     form = ContactForm()
     if not form.is_submitted():
         form.last_confirmed_on.data = today_jst()
@@ -130,10 +129,11 @@ def new_contact(org_id: int):
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def edit_contact(contact_id: int):
-    contact = db.get_or_404(Contact, contact_id)
+    contact = get_or_404(Contact, contact_id)
     form = ContactForm(obj=contact)
-    if changes := submit(form, lambda data: services.update_contact(contact, data) or "unchanged", current=contact):
-        flash("変更はありませんでした。" if changes == "unchanged" else "担当者の変更を保存しました。", "success")
+    changes = submit(form, lambda data: services.update_contact(contact, data), current=contact)
+    if changes is not None:
+        flash("担当者の変更を保存しました。" if changes else "変更はありませんでした。", "success")
         return redirect(url_for("members.show", org_id=contact.organization_id))
     return render_template(
         "members/contact_form.html", form=form, org=contact.organization, contact=contact
@@ -143,8 +143,8 @@ def edit_contact(contact_id: int):
 @bp.post("/contacts/<int:contact_id>/confirm")
 @allow(*MANAGERS, tenant=True)
 def confirm_contact(contact_id: int):
-    contact = db.get_or_404(Contact, contact_id)
-    if ConfirmForm().validate_on_submit():
+    contact = get_or_404(Contact, contact_id)
+    if ButtonForm().validate_on_submit():
         services.confirm_contact(contact, today_jst())
         flash(f"「{contact.name}」さんの連絡先を確認済みにしました。", "success")
     return redirect(url_for("members.show", org_id=contact.organization_id))
@@ -153,8 +153,8 @@ def confirm_contact(contact_id: int):
 @bp.route("/contacts/<int:contact_id>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS, tenant=True)
 def delete_contact(contact_id: int):
-    contact = db.get_or_404(Contact, contact_id)
-    form = ConfirmForm()
+    contact = get_or_404(Contact, contact_id)
+    form = ButtonForm()
     org_id = contact.organization_id
     if form.validate_on_submit():
         name = contact.name

@@ -28,8 +28,10 @@ from portal.extensions import db
 from portal.japanese import clean
 from portal.mail.services import enqueue
 from portal.timeutil import fiscal_year_label, utcnow
-from tenants.audit import services as audit
-from tenants.audit.models import AuditEntry
+from tenants.core import audit
+from tenants.core.audit import AuditEntry
+from tenants.core.labels import field_label
+from tenants.core.validation import Fields, ValidationError
 from tenants.members import services as members
 from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import (
@@ -38,7 +40,6 @@ from tenants.members.models import (
     MemberOrganization,
     OrganizationChangeRequest,
 )
-from tenants.members.services import FIELD_LABELS, ValidationError
 from tenants.reconfirmation import services as reconfirmation
 from tenants.reconfirmation.models import ReconfirmationTask
 
@@ -51,7 +52,6 @@ HELD_FIELDS = ("name", "category")
 
 HELD_NOTICE = "名称・区分の変更は総合支援窓口の承認後に反映されます。"
 MAIL_PREFIX = "【子育て支援ネットワーク】"
-REASON_MAX = 1000
 
 
 class ChangeRequestError(Exception):
@@ -222,11 +222,11 @@ def approve(request: OrganizationChangeRequest, decided_by: User) -> dict[str, l
 
 
 def reject(request: OrganizationChangeRequest, reason: str | None, decided_by: User) -> None:
-    reason = (reason or "").strip()
+    fields = Fields(OrganizationChangeRequest, {"reason": reason})
+    reason = fields.text("reason", multiline=True)
     if not clean(reason):
         raise ValidationError({"reason": "却下の理由を入力してください。申請した団体に表示されます。"})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": f"{REASON_MAX}文字以内で入力してください。"})
+    fields.valid()
     _claim(request, ChangeRequestStatus.REJECTED, decided_by, reason)
     audit.record(
         "reject", "change_request", request,
@@ -258,10 +258,10 @@ def _notify_desk(org: MemberOrganization, outcome: Submission) -> None:
     name = _one_line(org.name, 60)
     lines = [f"{name}が登録情報を更新しました。", ""]
     if outcome.applied:
-        labels = "、".join(FIELD_LABELS.get(k, k) for k in outcome.applied)
+        labels = "、".join(field_label(k) for k in outcome.applied)
         lines.append(f"反映済みの変更: {labels}")
     if outcome.request_changed and outcome.request is not None:
-        labels = "、".join(FIELD_LABELS.get(k, k) for k in outcome.request.changes)
+        labels = "、".join(field_label(k) for k in outcome.request.changes)
         lines.append(f"承認待ちの変更: {labels}（総合支援窓口の承認が必要です）")
         url = tokens.link(url_for("myorg.requests", _anchor=f"request-{outcome.request.id}"))
     else:
@@ -279,7 +279,7 @@ def _notify_requester(request: OrganizationChangeRequest, *, approved: bool) -> 
     # Only someone who still acts for this organisation.
     if user is None or not user.active or user.member_organization_id != org.id:
         return
-    labels = "、".join(FIELD_LABELS.get(k, k) for k in request.changes)
+    labels = "、".join(field_label(k) for k in request.changes)
     if approved:
         subject = f"{MAIL_PREFIX}名称・区分の変更が承認されました"
         first = f"{labels}の変更が総合支援窓口で承認され、登録情報に反映されました。"
@@ -342,7 +342,7 @@ def open_tasks(org: MemberOrganization, today: date) -> list[OpenTask]:
             ))
     pending = pending_request_for(org)
     if pending is not None:
-        labels = "・".join(FIELD_LABELS.get(k, k) for k in pending.changes)
+        labels = "・".join(field_label(k) for k in pending.changes)
         tasks.append(OpenTask(
             "change_request", f"{labels}の変更: 承認待ち",
             "総合支援窓口が確認しています。承認されると登録情報に反映されます。",

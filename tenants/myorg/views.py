@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.accounts.models import Role
-from portal.extensions import db
 from portal.security.policy import allow
 from portal.timeutil import today_jst
-from tenants.audit.views import ACTION_LABELS, ENTITY_LABELS
-from tenants.forms import show_errors, submit
+from tenants.core import labels
+from tenants.core.forms import ButtonForm, form_status, submit
+from tenants.core.loading import get_or_404
+from tenants.core.validation import ValidationError
 from tenants.members.freshness import freshness
 from tenants.members.models import MemberOrganization, OrganizationChangeRequest
-from tenants.members.services import FIELD_LABELS, ValidationError
 from tenants.myorg import services
-from tenants.myorg.forms import DecisionForm, MyOrganizationForm, RejectForm
+from tenants.myorg.forms import MyOrganizationForm, RejectForm
 from tenants.navigation import nav_item
 
 bp = Blueprint("myorg", __name__, url_prefix="/m/<code>")
@@ -24,17 +24,10 @@ nav_item("change_requests", "変更の承認", "myorg.requests", (Role.DESK, Rol
 
 DESK = (Role.DESK, Role.ADMIN)
 
-HISTORY_FIELD_LABELS = {**FIELD_LABELS, "reason": "理由", "contacts": "担当者", "confirmed_on": "確認日"}
-
 
 def _my_organization() -> MemberOrganization:
     """The logged-in member's organisation, under this municipality's scope; never from the URL."""
-    organization_id = current_user.member_organization_id
-    organization = db.session.get(MemberOrganization, organization_id) if organization_id else None
-    if organization is None:
-        abort(404)
-    return organization
-
+    return get_or_404(MemberOrganization, current_user.member_organization_id)
 
 # ---------------------------------------------------------------------------
 # Member users
@@ -54,9 +47,9 @@ def show():
         requests=services.recent_requests_for(org),
         entries=services.history(org),
         freshness=lambda c: freshness(c.last_confirmed_on, today),
-        action_labels=ACTION_LABELS,
-        entity_labels=ENTITY_LABELS,
-        field_labels=HISTORY_FIELD_LABELS,
+        action_labels=labels.ACTION_LABELS,
+        entity_labels=labels.ENTITY_LABELS,
+        field_labels=labels.FIELD_LABELS,
     )
 
 
@@ -76,8 +69,8 @@ def edit():
         return redirect(url_for("myorg.show"))
     return render_template(
         "myorg/edit.html", form=form, org=org,
-        pending=services.pending_request_for(org), field_labels=FIELD_LABELS,
-    ), 409 if form.stale else 422 if form.is_submitted() else 200
+        pending=services.pending_request_for(org), field_labels=labels.FIELD_LABELS,
+    ), form_status(form)
 
 
 # ---------------------------------------------------------------------------
@@ -94,9 +87,9 @@ def _render_requests(error: str | None = None, status: int = 200, reject_forms: 
         pending=pending,
         decided=services.decided_requests(),
         reject_forms=forms,
-        decision_form=DecisionForm(formdata=None),
+        decision_form=ButtonForm(formdata=None),
         error=error,
-        field_labels=FIELD_LABELS,
+        field_labels=labels.FIELD_LABELS,
     ), status
 
 
@@ -109,7 +102,7 @@ def requests():
 @bp.post("/change-requests/<int:request_id>/approve")
 @allow(*DESK, tenant=True)
 def approve(request_id: int):
-    change_request = db.get_or_404(OrganizationChangeRequest, request_id)
+    change_request = get_or_404(OrganizationChangeRequest, request_id)
     name = change_request.organization.name
     try:
         services.approve(change_request, current_user)
@@ -125,16 +118,13 @@ def approve(request_id: int):
 @bp.post("/change-requests/<int:request_id>/reject")
 @allow(*DESK, tenant=True)
 def reject(request_id: int):
-    change_request = db.get_or_404(OrganizationChangeRequest, request_id)
+    change_request = get_or_404(OrganizationChangeRequest, request_id)
     form = RejectForm()
-    if not form.validate_on_submit():
-        return _render_requests(status=422, reject_forms={change_request.id: form})
     try:
-        services.reject(change_request, form.reason.data, current_user)
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_requests(status=422, reject_forms={change_request.id: form})
+        rejected = submit(form, lambda data: services.reject(change_request, data["reason"], current_user))
     except services.ChangeRequestError as e:
         return _render_requests(error=e.message, status=409)
+    if rejected is None:
+        return _render_requests(status=form_status(form), reject_forms={change_request.id: form})
     flash(f"「{change_request.organization.name}」の変更申請を却下しました。", "success")
     return redirect(url_for("myorg.requests"))

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core import labels
+from tenants.core.enums import LabelledEnum
 from tenants.scoping import TenantScoped
 
 
-class NetworkFormation(StrEnum):
+class NetworkFormation(LabelledEnum):
     """How the network was formed (source document, section 4)."""
 
-    NEW = "new"
-    EXISTING_COUNCIL = "existing_council"
-    REGISTRATION = "registration"
-
-    @property
-    def label(self) -> str:
-        return {
-            NetworkFormation.NEW: "新たに設置",
-            NetworkFormation.EXISTING_COUNCIL: "既存の協議会等を活用",
-            NetworkFormation.REGISTRATION: "登録制度",
-        }[self]
+    NEW = "new", "新たに設置"
+    EXISTING_COUNCIL = "existing_council", "既存の協議会等を活用"
+    REGISTRATION = "registration", "登録制度"
 
 
 class Network(TenantScoped, db.Model):
@@ -47,7 +40,7 @@ class Network(TenantScoped, db.Model):
     formation: Mapped[str] = mapped_column(String(20), default=NetworkFormation.NEW.value)
     # Which existing council it was built on (e.g. 要保護児童対策地域協議会).
     existing_council: Mapped[str] = mapped_column(String(120), default="")
-    activity_summary: Mapped[str] = mapped_column(Text, default="")
+    activity_summary: Mapped[str] = mapped_column(Text, default="", info={"max_length": 4000})
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -72,5 +65,8 @@ class Desk(TenantScoped, db.Model):
     phone: Mapped[str] = mapped_column(String(20), default="")
     opening_hours: Mapped[str] = mapped_column(String(200), default="")
     # Who staffs it (e.g. 子育てマネジャー 2名); not personal contact data.
-    staff: Mapped[str] = mapped_column(Text, default="")
+    staff: Mapped[str] = mapped_column(Text, default="", info={"max_length": 1000})
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+labels.entity_labels(network="ネットワーク", desk="総合支援窓口")

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from portal.extensions import db
-from portal.japanese import InputError, normalize_phone, normalize_postal_code, tidy
-from tenants.audit import services as audit
+from portal.japanese import normalize_phone, normalize_postal_code
+from tenants.core import audit
+from tenants.core.validation import Fields
+from tenants.members.categories import CATEGORIES, CORE, RELATED, Category
 from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.members.services import ValidationError
-from tenants.network.categories import CATEGORIES, CORE, RELATED, Category
 from tenants.network.models import Desk, Network, NetworkFormation
 
 NETWORK_FIELDS = ("name", "established_on", "formation", "existing_council", "activity_summary")
@@ -30,27 +30,21 @@ def get_desk() -> Desk | None:
 
 
 def _validated_network(data: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    values = {
-        "name": tidy(data.get("name")),
-        "established_on": data.get("established_on"),
-        "formation": data.get("formation") or NetworkFormation.NEW.value,
-        "existing_council": tidy(data.get("existing_council")),
-        "activity_summary": (data.get("activity_summary") or "").strip(),
-    }
-    if not values["name"]:
-        errors["name"] = "ネットワークの名称を入力してください。"
-    if values["formation"] not in {f.value for f in NetworkFormation}:
-        errors["formation"] = "設置の方法を選んでください。"
-    if values["formation"] == NetworkFormation.EXISTING_COUNCIL and not values["existing_council"]:
-        errors["existing_council"] = "活用した協議会等の名称を入力してください（例: 要保護児童対策地域協議会）。"
-    if values["formation"] != NetworkFormation.EXISTING_COUNCIL:
-        values["existing_council"] = ""
-    if values["established_on"] and values["established_on"] > date.today():
-        errors["established_on"] = "設置日に未来の日付は入力できません。"
-    if errors:
-        raise ValidationError(errors)
-    return values
+    fields = Fields(Network, data)
+    fields.text("name", required="ネットワークの名称を入力してください。")
+    fields.value("established_on")
+    formation = fields.choice("formation", NetworkFormation.values(), "設置の方法を選んでください。",
+                              default=NetworkFormation.NEW.value)
+    fields.text("existing_council")
+    fields.text("activity_summary", multiline=True)
+    if formation == NetworkFormation.EXISTING_COUNCIL and not fields.values["existing_council"]:
+        fields.refuse("existing_council", "活用した協議会等の名称を入力してください（例: 要保護児童対策地域協議会）。")
+    if formation != NetworkFormation.EXISTING_COUNCIL:
+        fields.values["existing_council"] = ""
+    established_on = fields.values["established_on"]
+    if established_on and established_on > date.today():
+        fields.refuse("established_on", "設置日に未来の日付は入力できません。")
+    return fields.valid()
 
 
 def _save_single(existing, model: type, values: dict[str, Any], entity: str, fields: tuple[str, ...]):
@@ -61,13 +55,7 @@ def _save_single(existing, model: type, values: dict[str, Any], entity: str, fie
         db.session.flush()
         audit.record("create", entity, obj, audit.snapshot(obj, fields))
         return obj
-    before = audit.snapshot(existing, fields)
-    for k, v in values.items():
-        setattr(existing, k, v)
-    changes = audit.diff(before, audit.snapshot(existing, fields))
-    if changes:
-        db.session.flush()
-        audit.record("update", entity, existing, changes)
+    audit.update_audited(existing, values, fields, entity)
     return existing
 
 
@@ -76,19 +64,14 @@ def save_network(data: dict[str, Any]) -> Network:
 
 
 def save_desk(data: dict[str, Any]) -> Desk:
-    errors: dict[str, str] = {}
-    values = {k: tidy(data.get(k)) for k in ("name", "address", "opening_hours")}
-    values["staff"] = (data.get("staff") or "").strip()
-    if not values["name"]:
-        errors["name"] = "窓口の名称を入力してください。"
-    for key, normalise in (("postal_code", normalize_postal_code), ("phone", normalize_phone)):
-        try:
-            values[key] = normalise(data.get(key))
-        except InputError as e:
-            errors[key] = str(e)
-    if errors:
-        raise ValidationError(errors)
-    return _save_single(get_desk(), Desk, values, "desk", DESK_FIELDS)
+    fields = Fields(Desk, data)
+    fields.text("name", required="窓口の名称を入力してください。")
+    for name in ("address", "opening_hours"):
+        fields.text(name)
+    fields.text("staff", multiline=True)
+    fields.normalised("postal_code", normalize_postal_code)
+    fields.normalised("phone", normalize_phone)
+    return _save_single(get_desk(), Desk, fields.valid(), "desk", DESK_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from portal.accounts.models import Role
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.context import current_municipality
-from tenants.forms import form_status, submit
+from tenants.core.forms import form_status, submit
 from tenants.navigation import nav_item
 from tenants.network import services
 from tenants.network.forms import DeskForm, NetworkForm

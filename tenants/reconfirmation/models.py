@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core import labels
 from tenants.scoping import TenantScoped
 
 
@@ -45,3 +46,8 @@ class ReconfirmationTask(TenantScoped, db.Model):
 
     round: Mapped[ReconfirmationRound] = relationship(back_populates="tasks")
     organization = relationship("MemberOrganization")
+
+
+labels.field_labels(confirmed_on="確認日")
+labels.entity_labels(reconfirmation_round="再確認", reconfirmation_task="再確認（団体）")
+labels.action_labels(start="開始", close="終了", complete="完了")

@@ -26,12 +26,12 @@ from sqlalchemy import case, func, select, update
 from portal.database import lock_for_write
 from portal.extensions import db
 from portal.timeutil import fiscal_year_label, utcnow
-from tenants.audit import services as audit
+from tenants.core import audit
 from tenants.members import services as members
+from tenants.members.categories import category_label
 from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
-from tenants.network.categories import category_label
 from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTask
 from tenants.scoping import TenantScopeError, get_scope
 

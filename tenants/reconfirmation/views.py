@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.models import Role
-from portal.extensions import db
 from portal.security.policy import allow
 from portal.timeutil import today_jst, wareki
-from tenants.forms import submit
+from tenants.core.forms import form_status, submit
+from tenants.core.loading import get_or_404
 from tenants.members import services as members
 from tenants.members.freshness import freshness, last_april_first
 from tenants.members.models import Contact, MemberOrganization
-from tenants.members.services import ValidationError
 from tenants.navigation import nav_item
 from tenants.reconfirmation import services
 from tenants.reconfirmation.forms import ContactForm
@@ -69,9 +68,7 @@ def start():
 @bp.post("/reconfirmation/<int:round_id>/close")
 @allow(*DESK, tenant=True)
 def close(round_id: int):
-    round_ = db.session.get(ReconfirmationRound, round_id)
-    if round_ is None:
-        abort(404)
+    round_ = get_or_404(ReconfirmationRound, round_id)
     try:
         progress = services.close_round(round_)
     except ReconfirmationError as e:
@@ -86,9 +83,7 @@ def close(round_id: int):
 @bp.get("/reconfirmation/tasks/<int:task_id>")
 @allow(*DESK, tenant=True)
 def task(task_id: int):
-    task_ = db.session.get(ReconfirmationTask, task_id)
-    if task_ is None:
-        abort(404)
+    task_ = get_or_404(ReconfirmationTask, task_id)
     today = today_jst()
     round_ = task_.round
     contacts = [
@@ -110,9 +105,7 @@ def task(task_id: int):
 @allow(*DESK, tenant=True)
 def confirm_contact(contact_id: int):
     """The desk phoned the organisation and confirms a contact on its behalf."""
-    contact = db.session.get(Contact, contact_id)
-    if contact is None:
-        abort(404)
+    contact = get_or_404(Contact, contact_id)
     members.confirm_contact(contact, today_jst())
     flash(f"{contact.name}さん（{contact.organization.name}）を確認済みにしました。", "success")
     open_task = services.open_task_for(contact.organization)
@@ -127,20 +120,13 @@ def confirm_contact(contact_id: int):
 
 def _my_organization() -> MemberOrganization:
     """The logged-in member's organisation, within this municipality only."""
-    organization_id = current_user.member_organization_id
-    organization = db.session.get(MemberOrganization, organization_id) if organization_id else None
-    if organization is None:
-        abort(404)
-    return organization
+    return get_or_404(MemberOrganization, current_user.member_organization_id)
 
 
 def _my_contact(contact_id: int) -> tuple[MemberOrganization, Contact]:
     organization = _my_organization()
-    contact = db.session.get(Contact, contact_id)
     # Another organisation's contact is as unknown as one that does not exist.
-    if contact is None or contact.organization_id != organization.id:
-        abort(404)
-    return organization, contact
+    return organization, get_or_404(Contact, contact_id, Contact.organization_id == organization.id)
 
 
 def _render_mine(organization: MemberOrganization, error: str | None = None, status: int = 200):
@@ -207,15 +193,15 @@ def my_edit(contact_id: int):
     form = ContactForm(obj=contact)
     today = today_jst()
     # Editing is checking: the same change confirms the contact.
-    if submit(form, lambda data: members.update_contact(contact, {**data, "last_confirmed_on": today}) or True,
-              current=contact):
+    changes = submit(form, lambda data: members.update_contact(contact, {**data, "last_confirmed_on": today}),
+                     current=contact)
+    if changes is not None:
         flash(f"{contact.name}さんの情報を更新し、{wareki(today)}付けで確認済みにしました。", "success")
         return redirect(url_for("reconfirmation.mine"))
-    status = 409 if form.stale else 422 if request.method == "POST" else 200
     return render_template(
         "reconfirmation/contact_form.html", form=form, organization=organization, contact=contact,
         can_delete=len(organization.contacts) > 1,
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/my/contacts/new", methods=["GET", "POST"])
@@ -223,21 +209,12 @@ def my_edit(contact_id: int):
 def my_new():
     organization = _my_organization()
     form = ContactForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            contact = members.create_contact(organization, {**form.data_for_service(), "last_confirmed_on": today_jst()})
-        except ValidationError as e:
-            form.show_errors(e)
-            status = 422
-        else:
-            flash(f"{contact.name}さんを担当者に登録しました。", "success")
-            return redirect(url_for("reconfirmation.mine"))
-    elif request.method == "POST":
-        status = 422
+    if contact := submit(form, lambda data: members.create_contact(organization, {**data, "last_confirmed_on": today_jst()})):
+        flash(f"{contact.name}さんを担当者に登録しました。", "success")
+        return redirect(url_for("reconfirmation.mine"))
     return render_template(
         "reconfirmation/contact_form.html", form=form, organization=organization, contact=None, can_delete=False,
-    ), status
+    ), form_status(form)
 
 
 @bp.post("/my/contacts/<int:contact_id>/delete")

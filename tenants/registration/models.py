@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core import labels
+from tenants.core.enums import LabelledEnum
 from tenants.scoping import TenantScoped
 
 
-class RegistrationStatus(StrEnum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    DECLINED = "declined"
-
-    @property
-    def label(self) -> str:
-        return {"submitted": "審査待ち", "approved": "承認済み", "declined": "お断り"}[self.value]
+class RegistrationStatus(LabelledEnum):
+    SUBMITTED = "submitted", "審査待ち"
+    APPROVED = "approved", "承認済み"
+    DECLINED = "declined", "お断り"
 
 
 class Registration(TenantScoped, db.Model):
@@ -46,7 +43,7 @@ class Registration(TenantScoped, db.Model):
     consultation_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     public_consent: Mapped[bool] = mapped_column(default=False)
     # What information they can provide to the network (情報提供できる内容).
-    info_offered: Mapped[str] = mapped_column(Text, default="")
+    info_offered: Mapped[str] = mapped_column(Text, default="", info={"max_length": 1000})
     # The first contact person, who will be invited as a member user.
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_name_kana: Mapped[str] = mapped_column(String(200), default="")
@@ -59,7 +56,7 @@ class Registration(TenantScoped, db.Model):
     # The desk's decision
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    decline_reason: Mapped[str] = mapped_column(Text, default="", info={"max_length": 1000})
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("member_organizations.id", ondelete="SET NULL"))
 
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
@@ -67,3 +64,7 @@ class Registration(TenantScoped, db.Model):
     @property
     def status_label(self) -> str:
         return RegistrationStatus(self.status).label
+
+
+labels.entity_labels(registration="登録申請")
+labels.action_labels(approve="承認", decline="お断り")

@@ -32,10 +32,10 @@ from portal.japanese import fold
 from portal.mail.services import enqueue
 from portal.accounts.tokens import link
 from portal.timeutil import today_jst, utcnow
-from tenants.audit import services as audit
+from tenants.core import audit
+from tenants.core.validation import Fields, ValidationError, column_limit, too_long
 from tenants.members import services as members
 from tenants.members.models import MemberOrganization, MemberStatus
-from tenants.members.services import ValidationError
 from tenants.models import Municipality
 from tenants.registration.models import Registration, RegistrationStatus
 from tenants.scoping import EVERYTHING, scoped
@@ -60,9 +60,6 @@ CONTACT_FIELDS = {
     "contact_phone": "phone",
     "contact_email": "email",
 }
-INFO_OFFERED_MAX = 1000
-DECLINE_REASON_MAX = 1000
-
 FLOOD_MESSAGE = "短時間に多くの申請があったため、受け付けを一時停止しています。時間をおいてお試しください。"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -117,41 +114,27 @@ def _multi_line(value: str | None) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(" \t\u3000\n")
 
 
-def _column_length(name: str) -> int | None:
-    column = Registration.__table__.c.get(name)
-    return getattr(column.type, "length", None) if column is not None else None
-
-
 def validate_application(data: dict[str, Any]) -> dict[str, Any]:
     """The stored form of an application, or ValidationError keyed by form field."""
-    org_values, org_errors = members.normalise_organization(
-        {target: _one_line(data.get(source)) for source, target in ORG_FIELDS.items()}
-    )
-    contact_values, contact_errors = members.normalise_contact(
-        {target: _one_line(data.get(source)) for source, target in CONTACT_FIELDS.items()}
-    )
-    values = {source: org_values[target] for source, target in ORG_FIELDS.items() if target in org_values}
-    values |= {source: contact_values[target] for source, target in CONTACT_FIELDS.items() if target in contact_values}
-    errors = {source: org_errors[target] for source, target in ORG_FIELDS.items() if target in org_errors}
-    errors |= {source: contact_errors[target] for source, target in CONTACT_FIELDS.items() if target in contact_errors}
-
+    fields = Fields(Registration, data)
+    for rules, names in ((members.normalise_organization, ORG_FIELDS), (members.normalise_contact, CONTACT_FIELDS)):
+        values, errors = rules({target: _one_line(data.get(source)) for source, target in names.items()})
+        fields.take(
+            {source: values[target] for source, target in names.items() if target in values},
+            {source: errors[target] for source, target in names.items() if target in errors},
+        )
     if not data.get("category"):
-        errors["category"] = "区分を選んでください。"
-    if "contact_email" not in errors and not values.get("contact_email"):
-        errors["contact_email"] = "メールアドレスを入力してください（承認後のログインに使います）。"
-    values["info_offered"] = _multi_line(data.get("info_offered"))
-    if len(values["info_offered"]) > INFO_OFFERED_MAX:
-        errors["info_offered"] = f"{INFO_OFFERED_MAX}文字以内で入力してください。"
-    # The member columns set the limits; the application's own columns must agree.
-    for name, value in values.items():
-        limit = _column_length(name)
-        if name not in errors and limit and isinstance(value, str) and len(value) > limit:
-            errors[name] = f"{limit}文字以内で入力してください。"
+        fields.errors["category"] = "区分を選んでください。"
+    if "contact_email" not in fields.errors and not fields.values.get("contact_email"):
+        fields.refuse("contact_email", "メールアドレスを入力してください（承認後のログインに使います）。")
+    fields.values["info_offered"] = _multi_line(data.get("info_offered"))
+    # The member rules kept to the member columns; the application's own columns must hold the values too.
+    for name in fields.values:
+        if name not in fields.errors:
+            fields.fits(name)
     if not data.get("terms_accepted"):
-        errors["terms_accepted"] = "参加にあたっての約束を確認し、同意してください。"
-    if errors:
-        raise ValidationError(errors)
-    return values
+        fields.refuse("terms_accepted", "参加にあたっての約束を確認し、同意してください。")
+    return fields.valid()
 
 
 def _count_since(since, *criteria) -> int:
@@ -402,8 +385,8 @@ def validate_reason(reason: str | None) -> str:
     text = _multi_line(reason)
     if not text:
         raise ValidationError({"reason": "お断りする理由を入力してください（申請者にメールで伝わります）。"})
-    if len(text) > DECLINE_REASON_MAX:
-        raise ValidationError({"reason": f"{DECLINE_REASON_MAX}文字以内で入力してください。"})
+    if len(text) > (limit := column_limit(Registration, "decline_reason")):
+        raise ValidationError({"reason": too_long(limit)})
     return text
 
 

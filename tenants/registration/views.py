@@ -12,13 +12,13 @@ from portal.extensions import db
 from portal.pagination import paginate
 from portal.security.policy import allow, public
 from tenants.context import current_municipality
-from tenants.forms import form_data, show_errors
-from tenants.members.services import ValidationError
+from tenants.core.forms import ButtonForm, form_status, submit
+from tenants.core.loading import get_or_404
+from tenants.members.categories import category_label
 from tenants.navigation import nav_item
 from tenants.network import services as network
-from tenants.network.categories import category_label
 from tenants.registration import services
-from tenants.registration.forms import ApplicationForm, DecisionForm, DeclineForm
+from tenants.registration.forms import ApplicationForm, DeclineForm
 from tenants.registration.models import Registration, RegistrationStatus
 from tenants.registration.services import RegistrationError, TooManyApplications
 
@@ -44,17 +44,12 @@ def _render_join(form: ApplicationForm, status: int = 200, flood: bool = False):
 @public(tenant=True)
 def join():
     form = ApplicationForm()
-    if not form.is_submitted():
-        return _render_join(form)
-    if not form.validate_on_submit():
-        return _render_join(form, 400)
     try:
-        services.submit_application(form_data(form), current_municipality, request.remote_addr)
+        submitted = submit(form, lambda data: services.submit_application(data, current_municipality, request.remote_addr))
     except TooManyApplications:
         return _render_join(form, 429, flood=True)
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_join(form, 400)
+    if submitted is None:
+        return _render_join(form, form_status(form))
     return redirect(url_for("registration.thanks"))
 
 
@@ -66,7 +61,6 @@ def thanks():
 
 # ---------------------------------------------------------------------------
 # Desk: reviewing
-
 
 
 @bp.get("/registrations")
@@ -100,7 +94,7 @@ def _render_show(registration: Registration, *, error: str | None = None, declin
         "registration/show.html",
         registration=registration,
         duplicates=services.duplicates_for([registration])[registration.id],
-        decision_form=DecisionForm(),
+        decision_form=ButtonForm(),
         decline_form=decline_form or DeclineForm(formdata=None),
         error=error,
         category_label=category_label,
@@ -110,20 +104,20 @@ def _render_show(registration: Registration, *, error: str | None = None, declin
 @bp.get("/registrations/<int:registration_id>")
 @allow(*DESK, tenant=True)
 def show(registration_id: int):
-    return _render_show(db.get_or_404(Registration, registration_id))
+    return _render_show(get_or_404(Registration, registration_id))
 
 
 def _refused(registration_id: int, message: str, status: int, decline_form: DeclineForm | None = None):
     # Show the page as stored: whatever the refused decision touched is undone first.
     db.session.rollback()
-    return _render_show(db.get_or_404(Registration, registration_id), error=message, decline_form=decline_form, status=status)
+    return _render_show(get_or_404(Registration, registration_id), error=message, decline_form=decline_form, status=status)
 
 
 @bp.post("/registrations/<int:registration_id>/approve")
 @allow(*DESK, tenant=True)
 def approve(registration_id: int):
-    registration = db.get_or_404(Registration, registration_id)
-    if not DecisionForm().validate_on_submit():
+    registration = get_or_404(Registration, registration_id)
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         org = services.approve(registration, current_user)
@@ -136,18 +130,16 @@ def approve(registration_id: int):
 @bp.post("/registrations/<int:registration_id>/decline")
 @allow(*DESK, tenant=True)
 def decline(registration_id: int):
-    registration = db.get_or_404(Registration, registration_id)
+    registration = get_or_404(Registration, registration_id)
     form = DeclineForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        return _render_show(registration, decline_form=form, status=400)
     try:
-        services.decline(registration, current_user, form.reason.data, current_municipality)
-    except ValidationError as e:
-        show_errors(form, e)
-        return _render_show(registration, decline_form=form, status=400)
+        declined = submit(form, lambda data: services.decline(registration, current_user, data["reason"],
+                                                              current_municipality))
     except RegistrationError as e:
         return _refused(registration_id, e.message, e.status, decline_form=form)
+    if declined is None:
+        if form.csrf_token.errors:
+            abort(400)
+        return _render_show(registration, decline_form=form, status=form_status(form))
     flash(f"「{registration.org_name}」の申請をお断りし、理由を申請者にメールで送ります。", "success")
     return redirect(url_for("registration.show", registration_id=registration_id))

@@ -8,31 +8,24 @@ under its prefecture scope.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core import labels
+from tenants.core.enums import LabelledEnum
 from tenants.scoping import TenantScoped
 
-
-class NetworkStatus(StrEnum):
-    NOT_STARTED = "not_started"
-    PREPARING = "preparing"
-    ESTABLISHED = "established"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
+# Both notes (a declaration's, the checklist's) hold this many characters.
+NOTE_MAX = 1000
 
 
-STATUS_LABELS = {
-    NetworkStatus.NOT_STARTED: "未着手",
-    NetworkStatus.PREPARING: "準備中",
-    NetworkStatus.ESTABLISHED: "設置済",
-}
+class NetworkStatus(LabelledEnum):
+    NOT_STARTED = "not_started", "未着手"
+    PREPARING = "preparing", "準備中"
+    ESTABLISHED = "established", "設置済"
 
 
 class NetworkStatusDeclaration(TenantScoped, db.Model):
@@ -49,7 +42,7 @@ class NetworkStatusDeclaration(TenantScoped, db.Model):
     # The day the status took effect (for 設置済: the day the network was set up).
     declared_on: Mapped[date] = mapped_column(Date)
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_MAX})
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     declared_by = relationship("User", lazy="joined")
@@ -76,10 +69,17 @@ class TownCertification(TenantScoped, db.Model):
     support_hubs: Mapped[bool] = mapped_column(Boolean, default=False)  # 中学校区ごとの拠点
     network: Mapped[bool] = mapped_column(Boolean, default=False)  # 子育て支援ネットワーク
     certified_on: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": NOTE_MAX})
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def met_count(self) -> int:
         return sum((self.one_stop_desk, self.support_hubs, self.network))
+
+
+labels.field_labels(
+    declared_on="日付", note="メモ", one_stop_desk="総合支援窓口", support_hubs="中学校区ごとの拠点",
+    network="ネットワーク", certified_on="認定日",
+)
+labels.entity_labels(network_status="設置状況の申告", town_certification="地域子育て応援タウン")

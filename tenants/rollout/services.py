@@ -10,25 +10,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_login import current_user
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.timeutil import today_jst
-from tenants.audit import services as audit
-from tenants.members.services import ValidationError
+from tenants.core import audit
+from tenants.core.actors import acting_user_id
+from tenants.core.validation import Fields
 from tenants.rollout.models import NetworkStatus, NetworkStatusDeclaration, TownCertification
 
-NOTE_MAX = 1000
 EARLIEST = date(1990, 1, 1)
 TOWN_FIELDS = ("one_stop_desk", "support_hubs", "network", "certified_on", "note")
-
-
-def _actor_id() -> int | None:
-    try:
-        return current_user.id if current_user.is_authenticated else None
-    except (AttributeError, RuntimeError):
-        return None
 
 
 def history(limit: int | None = None) -> list[NetworkStatusDeclaration]:
@@ -58,22 +50,16 @@ def _date_errors(value: date | None, label: str, required: bool) -> str | None:
 
 def declare(municipality_id: int, data: dict[str, Any]) -> NetworkStatusDeclaration:
     """Add a declaration (history is never rewritten)."""
-    errors: dict[str, str] = {}
-    status = data.get("status") or ""
-    if status not in {s.value for s in NetworkStatus}:
-        errors["status"] = "状況を「未着手」「準備中」「設置済」から選んでください。"
-    declared_on = data.get("declared_on")
-    message = _date_errors(declared_on, "日付", required=True)
-    if message:
-        errors["declared_on"] = message
-    note = (data.get("note") or "").strip()
-    if len(note) > NOTE_MAX:
-        errors["note"] = f"メモは{NOTE_MAX}文字以内で入力してください。"
-    if errors:
-        raise ValidationError(errors)
+    fields = Fields(NetworkStatusDeclaration, data)
+    status = fields.choice("status", NetworkStatus.values(), "状況を「未着手」「準備中」「設置済」から選んでください。")
+    declared_on = fields.value("declared_on")
+    if message := _date_errors(declared_on, "日付", required=True):
+        fields.refuse("declared_on", message)
+    note = fields.text("note", multiline=True, label="メモ")
+    fields.valid()
     row = NetworkStatusDeclaration(
         municipality_id=municipality_id, status=status, declared_on=declared_on, note=note,
-        declared_by_id=_actor_id(),
+        declared_by_id=acting_user_id(),
     )
     db.session.add(row)
     db.session.flush()
@@ -88,36 +74,22 @@ def get_town() -> TownCertification | None:
 
 
 def save_town(municipality_id: int, data: dict[str, Any]) -> TownCertification:
-    values = {
-        "one_stop_desk": bool(data.get("one_stop_desk")),
-        "support_hubs": bool(data.get("support_hubs")),
-        "network": bool(data.get("network")),
-        "certified_on": data.get("certified_on"),
-        "note": (data.get("note") or "").strip(),
-    }
-    errors: dict[str, str] = {}
-    message = _date_errors(values["certified_on"], "認定日", required=False)
-    if message:
-        errors["certified_on"] = message
-    elif values["certified_on"] and not (values["one_stop_desk"] and values["support_hubs"] and values["network"]):
-        errors["certified_on"] = "認定日を入力するには、3つの要件すべてにチェックを付けてください。"
-    if len(values["note"]) > NOTE_MAX:
-        errors["note"] = f"メモは{NOTE_MAX}文字以内で入力してください。"
-    if errors:
-        raise ValidationError(errors)
+    fields = Fields(TownCertification, data)
+    requirements = [fields.flag(name) for name in ("one_stop_desk", "support_hubs", "network")]
+    certified_on = fields.value("certified_on")
+    if message := _date_errors(certified_on, "認定日", required=False):
+        fields.refuse("certified_on", message)
+    elif certified_on and not all(requirements):
+        fields.refuse("certified_on", "認定日を入力するには、3つの要件すべてにチェックを付けてください。")
+    fields.text("note", multiline=True, label="メモ")
+    values = fields.valid()
     town = get_town()
     if town is None:
-        town = TownCertification(municipality_id=municipality_id, updated_by_id=_actor_id(), **values)
+        town = TownCertification(municipality_id=municipality_id, updated_by_id=acting_user_id(), **values)
         db.session.add(town)
         db.session.flush()
         audit.record("create", "town_certification", town, audit.snapshot(town, TOWN_FIELDS), label="地域子育て応援タウン")
         return town
-    before = audit.snapshot(town, TOWN_FIELDS)
-    for k, v in values.items():
-        setattr(town, k, v)
-    changes = audit.diff(before, audit.snapshot(town, TOWN_FIELDS))
-    if changes:
-        town.updated_by_id = _actor_id()
-        db.session.flush()
-        audit.record("update", "town_certification", town, changes, label="地域子育て応援タウン")
+    audit.update_audited(town, values, TOWN_FIELDS, "town_certification", label="地域子育て応援タウン",
+                         stamp={"updated_by_id": acting_user_id()})
     return town

@@ -8,7 +8,7 @@ from portal.accounts.models import Role
 from portal.security.policy import allow
 from portal.timeutil import today_jst
 from tenants.context import current_municipality
-from tenants.forms import form_status, submit
+from tenants.core.forms import form_status, submit
 from tenants.navigation import nav_item
 from tenants.rollout import services
 from tenants.rollout.forms import DeclarationForm
@@ -18,14 +18,13 @@ bp = Blueprint("rollout", __name__, url_prefix="/m/<code>")
 nav_item("rollout", "設置状況", "rollout.status", (Role.DESK, Role.ADMIN), order=12, group="network")
 
 
-
 @bp.route("/status", methods=["GET", "POST"])
 @allow(Role.DESK, Role.ADMIN, tenant=True)
 def status():
     current = services.current_declaration()
     form = DeclarationForm()
     if not form.is_submitted():
-        form.status.data = current.status if current else "not_started"
+        form.status.data = current.status if current else NetworkStatus.NOT_STARTED.value
         form.declared_on.data = today_jst()
         # The declaration this one follows: another one saved meanwhile is a conflict.
         form.version.data = current.id if current else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from portal.extensions import db
 from portal.timeutil import utcnow
-from tenants.audit import services as audit
+from tenants.core import audit
 from tenants.members import services as members
 from tenants.transfer.models import ImportBatch
 from tenants.transfer.plan import Counts, plan

@@ -20,7 +20,7 @@ from typing import Any
 from portal.japanese import InputError, clean, fold
 from portal.timeutil import wareki
 from tenants.members.models import STATUS_LABELS, MemberStatus
-from tenants.network.categories import category_by_name, category_label, tag_by_name
+from tenants.members.categories import category_by_name, category_label, tag_by_name
 
 ORG = "organization"
 CONTACT = "contact"

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.japanese import fold
 from portal.spreadsheet import write_csv, write_xlsx
 from tenants.members.models import MemberOrganization
-from tenants.network.categories import CATEGORIES
+from tenants.members.categories import CATEGORIES
 from tenants.transfer.columns import COLUMNS, CONTACT, HEADERS, ORG
 
 _CATEGORY_ORDER = {c.code: i for i, c in enumerate(CATEGORIES)}

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core import labels
 from tenants.scoping import TenantScoped
 
 
@@ -24,3 +25,7 @@ class ImportBatch(TenantScoped, db.Model):
     rows: Mapped[list] = mapped_column(JSON, default=list)
     problems: Mapped[list] = mapped_column(JSON, default=list)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# The roster import's batches are audited.
+labels.entity_labels(import_batch="ファイル取込")

@@ -16,8 +16,8 @@ from portal.security.policy import allow, enforce_access_policy
 from portal.spreadsheet import download
 from portal.timeutil import today_jst
 from tenants.context import current_municipality, resolve_tenant
-from tenants.members.services import ValidationError
-from tenants.network.categories import CATEGORIES, CONSULTATION_TAGS
+from tenants.core.validation import ValidationError
+from tenants.members.categories import CATEGORIES, CONSULTATION_TAGS
 from tenants.transfer import apply, columns, export, parse, plan, table
 from tenants.transfer.forms import ApplyForm, UploadForm
 from tenants.transfer.models import ImportBatch

@@ -23,9 +23,9 @@ from sqlalchemy import ColumnElement, Text, and_, case, func, literal, select
 from portal.extensions import db
 from portal.japanese import fold
 from portal.search import SEARCH_MAX_CHARS
+from tenants.members.categories import category_label
 from tenants.members.freshness import Freshness, freshness
-from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization, MemberStatus
-from tenants.network.categories import category_label
+from tenants.members.models import Contact, MemberOrganization, MemberStatus
 
 MAX_QUERY_LENGTH = SEARCH_MAX_CHARS
 DEFAULT_LIMIT = 30
@@ -182,7 +182,7 @@ def search(query: str | None, today: date, limit: int = DEFAULT_LIMIT) -> WhomRe
             category=r.category,
             category_label=category_label(r.category),
             status=r.status,
-            status_label=STATUS_LABELS[MemberStatus(r.status)],
+            status_label=MemberStatus(r.status).label,
             consultation_tags=tuple(r.consultation_tags or ()),
             phone=r.phone,
             name_match=r.missing == 0,
