@@ -19,11 +19,10 @@ from sqlalchemy import Select, and_, case, func, select
 from portal.extensions import db
 from portal.japanese import fold
 from portal.search import bounded_query
-from portal.timeutil import today_jst, utcnow
+from portal.timeutil import today_jst, twelve_months_ago, utcnow
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
-from tenants.members.freshness import stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
 from tenants.network.categories import CORE, COVERAGE_CATEGORIES
@@ -139,7 +138,7 @@ def _area_filter(stmt: Select, prefecture_code: str) -> Select:
 
 
 def rows_statement(prefecture_code: str, today: date, now: datetime, municipality_id: int | None = None) -> Select:
-    stale = stale_before(today)
+    stale = twelve_months_ago(today)
 
     def only(stmt: Select, column: Any) -> Select:
         # One municipality (the drill-down): filter inside each derived table too, so no
@@ -500,7 +499,7 @@ def export_table(rows: list[MunicipalityRow]) -> tuple[list[str], list[list[Any]
 
 
 def activity_counts_by_kind(municipality_id: int, today: date) -> dict[str, int]:
-    stale = stale_before(today)
+    stale = twelve_months_ago(today)
     return dict(db.session.execute(
         select(NetworkActivity.kind, func.count(NetworkActivity.id))
         .where(NetworkActivity.municipality_id == municipality_id,

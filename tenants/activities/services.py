@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.japanese import tidy
-from portal.timeutil import today_jst
+from portal.timeutil import today_jst, twelve_months_ago
 from tenants.activities.models import ActivityKind, NetworkActivity
 from tenants.audit import services as audit
-from tenants.members.freshness import stale_before
 from tenants.members.services import ValidationError
 
 FIELDS = ("kind", "held_on", "title", "participants", "note")
@@ -60,7 +59,7 @@ def recent_count() -> int:
     today = today_jst()
     return db.session.scalar(
         select(func.count(NetworkActivity.id)).where(
-            NetworkActivity.held_on > stale_before(today), NetworkActivity.held_on <= today
+            NetworkActivity.held_on > twelve_months_ago(today), NetworkActivity.held_on <= today
         )
     ) or 0
 

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, and_, case, cast, func, select
 
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import fiscal_year_start, jst_midnight_utc, utcnow
 from tenants.handovers.models import Consultation, Handover, HandoverStatus
 
 PERIODS = {"all": "全期間", "fy": "今年度", "90d": "直近90日"}
@@ -38,23 +38,12 @@ BOUNCE_BUCKETS = ("1", "2", "3", "4+")
 
 
 def period_start(period: str, today: date) -> datetime | None:
-    """Naive UTC start of a period named in PERIODS (None = everything)."""
-    from portal.timeutil import JST
-
+    """Naive UTC start (JST midnight) of a period named in PERIODS (None = everything)."""
     if period == "fy":
-        start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-    elif period == "90d":
-        start = today - timedelta(days=90)
-    else:
-        return None
-    local = datetime(start.year, start.month, start.day, tzinfo=JST)
-    return _utc(local)
-
-
-def _utc(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value.astimezone(UTC).replace(tzinfo=None)
+        return jst_midnight_utc(fiscal_year_start(today))
+    if period == "90d":
+        return jst_midnight_utc(today - timedelta(days=90))
+    return None
 
 
 @dataclass

@@ -10,8 +10,8 @@ from sqlalchemy import case, func, select
 
 from portal.extensions import db
 from portal.japanese import InputError, normalize_phone, normalize_postal_code, tidy
+from portal.timeutil import fiscal_year_start, twelve_months_ago
 from tenants.audit import services as audit
-from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.members.services import ValidationError
 from tenants.network.categories import CATEGORIES, CORE, RELATED, Category
@@ -127,7 +127,7 @@ def coverage(today: date) -> Coverage:
     """Which categories are present: an active member with a current contact. One query."""
     has_current_contact = select(Contact.id).where(
         Contact.organization_id == MemberOrganization.id,
-        Contact.last_confirmed_on > stale_before(today),
+        Contact.last_confirmed_on > twelve_months_ago(today),
     ).exists()
     rows = db.session.execute(
         select(
@@ -161,7 +161,7 @@ def member_summary(today: date) -> MemberSummary:
             select(MemberOrganization.status, func.count(MemberOrganization.id)).group_by(MemberOrganization.status)
         ).all()
     )
-    stale_line, april = stale_before(today), last_april_first(today)
+    stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
     total, stale, due = db.session.execute(
         select(
             func.count(Contact.id),
