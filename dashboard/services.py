@@ -348,7 +348,8 @@ class Headline:
         return self.total - self.established
 
 
-def headline(rows: list[MunicipalityRow], target_year: int = 2027) -> Headline:
+def headline(rows: list[MunicipalityRow], target_year: int) -> Headline:
+    """``target_year``: the 年度 by whose end every municipality should have a network (config DASHBOARD_TARGET_YEAR)."""
     cities = [r for r in rows if r.is_city]
     towns = [r for r in rows if not r.is_city]
     return Headline(
