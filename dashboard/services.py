@@ -158,7 +158,8 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
     ranked = only(ranked, NetworkStatusDeclaration.municipality_id).subquery("ranked")
     latest = select(ranked.c.mid, ranked.c.status, ranked.c.declared_on).where(ranked.c.rn == 1).subquery("latest")
 
-    # Members and contacts: active organisations, their contacts, covered categories.
+    # Members and contacts: active organisations, their contacts, covered categories — the
+    # rule of tenants.network.services.coverage in SQL (tests/test_coverage_rule.py compares them).
     # In three steps — contacts per organisation, then per (municipality, category),
     # then per municipality — so no step needs count(DISTINCT …) over every contact
     # (a sort of all of them: 23 → 14 ms at prefecture scale, bench/bench_dashboard.py).

@@ -124,7 +124,11 @@ class Coverage:
 
 
 def coverage(today: date) -> Coverage:
-    """Which categories are present: an active member with a current contact. One query."""
+    """Which categories are present: an active member with a current contact. One query.
+
+    The dashboard counts the same in SQL (``dashboard.services.rows_statement``);
+    tests/test_coverage_rule.py holds the two to agreeing.
+    """
     has_current_contact = select(Contact.id).where(
         Contact.organization_id == MemberOrganization.id,
         Contact.last_confirmed_on > twelve_months_ago(today),
