@@ -33,7 +33,6 @@ OPENS = time(8, 30)
 CLOSES = time(17, 15)
 WORKING_DAY = timedelta(hours=8, minutes=45)
 ALLOWANCE = {"normal": WORKING_DAY, "urgent": timedelta(hours=3)}
-ALLOWANCE_LABELS = {"normal": "1業務日以内", "urgent": "3業務時間以内"}
 
 
 def is_year_end_break(day: date) -> bool:

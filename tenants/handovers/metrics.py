@@ -1,8 +1,7 @@
 """Figures about handovers: aggregates only, never a consultation's content.
 
-For one municipality (the current scope), per recipient organisation, and
-per municipality for the prefecture's dashboard (call
-``summaries_by_municipality()`` under a prefecture scope):
+For one municipality (the current scope) and per recipient organisation
+(the prefecture's dashboard counts handovers from ``daily`` instead):
 
 * time to first response (accept or decline), wall-clock hours: median and
   90th percentile (continuous percentiles, as PostgreSQL's percentile_cont),
@@ -161,19 +160,17 @@ def or_due(now: datetime):
     return or_(Handover.first_response_at.is_not(None), Handover.response_due_at < now)
 
 
-def _bounce(group, since: datetime | None) -> dict:
+def _bounce(since: datetime | None) -> dict[str, int] | None:
+    """Consultations by bucket of hop_count; None when there are none."""
     c = Consultation
     bucket = case((c.hop_count >= 4, 4), else_=c.hop_count)
     where = [c.hop_count >= 1]
     if since is not None:
         where.append(c.created_at >= since)
-    cols = ([group] if group is not None else []) + [bucket, func.count()]
-    stmt = select(*cols).where(*where).group_by(*([group] if group is not None else []), bucket)
-    out: dict = {}
-    for row in db.session.execute(stmt):
-        key = row[0] if group is not None else None
-        b, n = row[-2], row[-1]
-        out.setdefault(key, {k: 0 for k in BOUNCE_BUCKETS})["4+" if b >= 4 else str(b)] += n
+    out: dict[str, int] | None = None
+    for b, n in db.session.execute(select(bucket, func.count()).where(*where).group_by(bucket)):
+        out = out or {k: 0 for k in BOUNCE_BUCKETS}
+        out["4+" if b >= 4 else str(b)] += n
     return out
 
 
@@ -193,20 +190,8 @@ def municipality_summary(since: datetime | None = None, now: datetime | None = N
     """The current municipality's figures (use under a one-municipality scope). 2–3 queries."""
     now = now or utcnow()
     stats = _aggregate(None, since, now).get(None)
-    bounce = _bounce(None, since).get(None)
+    bounce = _bounce(since)
     return _summary(stats, bounce)
-
-
-def summaries_by_municipality(since: datetime | None = None, now: datetime | None = None) -> dict[int, Summary]:
-    """{municipality_id: Summary} for every municipality the scope sees (the prefecture's view).
-
-    A constant number of queries (2 on PostgreSQL, 3 on SQLite) however many
-    municipalities; municipalities without handovers are absent.
-    """
-    now = now or utcnow()
-    stats = _aggregate(Handover.municipality_id, since, now)
-    bounce = _bounce(Consultation.municipality_id, since)
-    return {m: _summary(stats.get(m), bounce.get(m)) for m in sorted(set(stats) | set(bounce))}
 
 
 @dataclass
