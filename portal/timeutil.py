@@ -54,17 +54,17 @@ def jst_midnight_utc(day: date) -> datetime:
 _D = TypeVar("_D", date, datetime)
 
 
-def years_before(value: _D, years: int) -> _D:
-    """The same day (and time) ``years`` earlier; 29 February becomes 28 February."""
+def add_years(value: _D, years: int) -> _D:
+    """The same day (and time) ``years`` later, or earlier when negative; 29 February becomes 28 February."""
     try:
-        return value.replace(year=value.year - years)
+        return value.replace(year=value.year + years)
     except ValueError:  # 29 February
-        return value.replace(year=value.year - years, day=28)
+        return value.replace(year=value.year + years, day=28)
 
 
 def twelve_months_ago(today: date) -> date:
     """What staff read as 「12か月」: the same day a year earlier; after it is "within 12 months"."""
-    return years_before(today, 1)
+    return add_years(today, -1)
 
 
 def fiscal_year(value: date) -> int:

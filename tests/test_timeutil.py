@@ -4,6 +4,7 @@ import pytest
 
 from portal.timeutil import (
     JST,
+    add_years,
     fiscal_year,
     fiscal_year_label,
     fiscal_year_start,
@@ -13,7 +14,6 @@ from portal.timeutil import (
     to_jst,
     twelve_months_ago,
     wareki,
-    years_before,
 )
 from tenants.handovers import daily, metrics
 from tenants.members.freshness import Freshness, freshness
@@ -85,9 +85,11 @@ def test_a_contact_is_stale_exactly_on_the_day_twelve_months_ago():
     assert freshness(twelve_months_ago(today) + timedelta(days=1), today) is Freshness.DUE
 
 
-def test_years_before_keeps_the_time_of_day():
-    assert years_before(datetime(2028, 2, 29, 23, 59), 5) == datetime(2023, 2, 28, 23, 59)
-    assert years_before(datetime(2026, 12, 1, 8, 0), 1) == datetime(2025, 12, 1, 8, 0)
+def test_add_years_keeps_the_time_of_day_and_moves_29_february_to_28():
+    assert add_years(datetime(2028, 2, 29, 23, 59), -5) == datetime(2023, 2, 28, 23, 59)
+    assert add_years(datetime(2026, 12, 1, 8, 0), -1) == datetime(2025, 12, 1, 8, 0)
+    assert add_years(date(2028, 2, 29), 1) == date(2029, 2, 28)
+    assert add_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.japanese import tidy
-from portal.timeutil import today_jst, twelve_months_ago
+from portal.timeutil import add_years, today_jst, twelve_months_ago
 from tenants.activities.models import ActivityKind, NetworkActivity
 from tenants.audit import services as audit
 from tenants.members.services import ValidationError
@@ -32,7 +32,7 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
         errors["kind"] = "種類を選んでください。"
     if values["held_on"] is None:
         errors["held_on"] = "開催日を入力してください（例: 2026-05-20）。"
-    elif values["held_on"].year < 1990 or values["held_on"] > today_jst().replace(year=today_jst().year + 1):
+    elif values["held_on"].year < 1990 or values["held_on"] > add_years(today_jst(), 1):
         errors["held_on"] = "開催日は1990年以降、1年先までの日付を入力してください。"
     if not values["title"]:
         errors["title"] = "題名を入力してください（例: 第2回 情報交換会）。"
