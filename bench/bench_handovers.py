@@ -241,17 +241,12 @@ def run(app, database: Database, args) -> int:
             start = time.perf_counter()
             metrics.by_organization()
             by_org_times.append((time.perf_counter() - start) * 1000)
-        set_scope(db.session, Scope(prefecture_code="11"))
-        start = time.perf_counter()
-        metrics.summaries_by_municipality()
-        prefecture_ms = (time.perf_counter() - start) * 1000
         db.session.remove()
     median = statistics.median(times)
     ok = median < METRICS_TARGET_MS
     verdict &= ok
     print(f"{'-':<7} {'municipality_summary':<20} {median:>10.2f} {p95(times):>8.2f} {n_sql:>8}  {'ok' if ok else 'SLOW'}")
     print(f"{'-':<7} {'by_organization':<20} {statistics.median(by_org_times):>10.2f} {p95(by_org_times):>8.2f}")
-    print(f"{'-':<7} {'prefecture (1 run)':<20} {prefecture_ms:>10.2f}")
     print(f"\nfigures: median first response {summary.median_hours:.2f} h, p90 {summary.p90_hours:.2f} h, "
           f"on time {summary.on_time_share:.0%}, resolved {summary.resolved_share:.0%}, bounce {summary.bounce}")
     print("(SQL/req: statements per request — the user, the municipality, the two count queries, then the page's\n"

@@ -19,12 +19,11 @@ from sqlalchemy import Select, and_, case, func, select
 from portal.extensions import db
 from portal.japanese import fold
 from portal.search import bounded_query
-from portal.timeutil import today_jst, utcnow
+from portal.timeutil import today_jst, twelve_months_ago, utcnow
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
 from tenants.members.categories import CORE, COVERAGE_CATEGORIES
-from tenants.members.freshness import stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
 from tenants.network.models import Desk, Network
@@ -139,7 +138,7 @@ def _area_filter(stmt: Select, prefecture_code: str) -> Select:
 
 
 def rows_statement(prefecture_code: str, today: date, now: datetime, municipality_id: int | None = None) -> Select:
-    stale = stale_before(today)
+    stale = twelve_months_ago(today)
 
     def only(stmt: Select, column: Any) -> Select:
         # One municipality (the drill-down): filter inside each derived table too, so no
@@ -159,7 +158,8 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
     ranked = only(ranked, NetworkStatusDeclaration.municipality_id).subquery("ranked")
     latest = select(ranked.c.mid, ranked.c.status, ranked.c.declared_on).where(ranked.c.rn == 1).subquery("latest")
 
-    # Members and contacts: active organisations, their contacts, covered categories.
+    # Members and contacts: active organisations, their contacts, covered categories — the
+    # rule of tenants.network.services.coverage in SQL (tests/test_coverage_rule.py compares them).
     # In three steps — contacts per organisation, then per (municipality, category),
     # then per municipality — so no step needs count(DISTINCT …) over every contact
     # (a sort of all of them: 23 → 14 ms at prefecture scale, bench/bench_dashboard.py).
@@ -349,7 +349,8 @@ class Headline:
         return self.total - self.established
 
 
-def headline(rows: list[MunicipalityRow], target_year: int = 2027) -> Headline:
+def headline(rows: list[MunicipalityRow], target_year: int) -> Headline:
+    """``target_year``: the 年度 by whose end every municipality should have a network (config DASHBOARD_TARGET_YEAR)."""
     cities = [r for r in rows if r.is_city]
     towns = [r for r in rows if not r.is_city]
     return Headline(
@@ -500,7 +501,7 @@ def export_table(rows: list[MunicipalityRow]) -> tuple[list[str], list[list[Any]
 
 
 def activity_counts_by_kind(municipality_id: int, today: date) -> dict[str, int]:
-    stale = stale_before(today)
+    stale = twelve_months_ago(today)
     return dict(db.session.execute(
         select(NetworkActivity.kind, func.count(NetworkActivity.id))
         .where(NetworkActivity.municipality_id == municipality_id,

@@ -78,7 +78,7 @@ def _rows():
 def index():
     today = today_jst()
     rows = services.municipality_rows(_area(), today)
-    head = services.headline(rows, current_app.config.get("DASHBOARD_TARGET_YEAR", 2027))
+    head = services.headline(rows, current_app.config["DASHBOARD_TARGET_YEAR"])
     filters = services.Filters.from_args(request.args)
     shown = services.apply(rows, filters)
     return render_template(

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.timeutil import JST, fiscal_year_label, today_jst, wareki
+from portal.timeutil import JST, fiscal_year_label, fiscal_year_start, today_jst, twelve_months_ago, wareki
 from tenants.core.audit import AuditEntry
-from tenants.members.freshness import Freshness, freshness, last_april_first, stale_before
+from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import Contact
 from tenants.models import Municipality
 from tenants.reconfirmation import services
@@ -56,8 +56,8 @@ def test_freshness_follows_the_1_april_and_12_month_rules(confirmed, today, expe
 
 
 def test_freshness_dates_on_a_leap_day():
-    assert stale_before(date(2028, 2, 29)) == date(2027, 2, 28)
-    assert last_april_first(date(2028, 2, 29)) == date(2027, 4, 1)
+    assert twelve_months_ago(date(2028, 2, 29)) == date(2027, 2, 28)
+    assert fiscal_year_start(date(2028, 2, 29)) == date(2027, 4, 1)
     assert freshness(date(2027, 2, 28), date(2028, 2, 29)) is Freshness.STALE
     assert freshness(date(2027, 3, 1), date(2028, 2, 29)) is Freshness.DUE
 

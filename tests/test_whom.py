@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.timeutil import today_jst
-from tenants.members.freshness import Freshness, freshness, last_april_first
+from portal.timeutil import fiscal_year_start, today_jst
+from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import MemberOrganization
 from tenants.scoping import Scope, set_scope
 from tenants.whom import services
@@ -295,7 +295,7 @@ def test_the_menu_has_the_entry(app, niiza):
 
 def test_stale_and_due_contacts_are_warned_about_and_current_ones_are_not(app, niiza):
     today = today_jst()
-    due_date = last_april_first(today) - timedelta(days=1)
+    due_date = fiscal_year_start(today) - timedelta(days=1)
     with arranged(app):
         m = f.municipality(f.NIIZA)
         for name, confirmed in (("古い会", date(2000, 1, 1)), ("異動前の会", due_date), ("最新の会", today)):

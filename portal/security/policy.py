@@ -32,12 +32,6 @@ class AccessPolicy:
     public: bool = False
     tenant: bool = False
 
-    def describe(self) -> str:
-        if self.public:
-            return "public" + (" in a municipality" if self.tenant else "")
-        scope = " in own municipality" if self.tenant else ""
-        return ", ".join(sorted(r.value for r in self.roles)) + scope
-
 
 def _attach(view: F, policy: AccessPolicy) -> F:
     if hasattr(view, POLICY_ATTR):

@@ -7,11 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.timeutil import today_jst
+from portal.timeutil import add_years, today_jst, twelve_months_ago
 from tenants.activities.models import ActivityKind, NetworkActivity
 from tenants.core import audit
 from tenants.core.validation import Fields
-from tenants.members.freshness import stale_before
 
 FIELDS = ("kind", "held_on", "title", "participants", "note")
 PARTICIPANTS_MAX = 100_000
@@ -23,7 +22,7 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
     held_on = fields.value("held_on")
     if held_on is None:
         fields.refuse("held_on", "開催日を入力してください（例: 2026-05-20）。")
-    elif held_on.year < 1990 or held_on > today_jst().replace(year=today_jst().year + 1):
+    elif held_on.year < 1990 or held_on > add_years(today_jst(), 1):
         fields.refuse("held_on", "開催日は1990年以降、1年先までの日付を入力してください。")
     fields.text("title", required="題名を入力してください（例: 第2回 情報交換会）。", label="題名")
     p = fields.value("participants")
@@ -44,7 +43,7 @@ def recent_count() -> int:
     today = today_jst()
     return db.session.scalar(
         select(func.count(NetworkActivity.id)).where(
-            NetworkActivity.held_on > stale_before(today), NetworkActivity.held_on <= today
+            NetworkActivity.held_on > twelve_months_ago(today), NetworkActivity.held_on <= today
         )
     ) or 0
 

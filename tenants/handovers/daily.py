@@ -18,7 +18,7 @@ rebuild-daily``). Only numbers live here, never anything about a family.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,7 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.extensions import db
-from portal.timeutil import JST, to_jst
+from portal.timeutil import jst_midnight_utc, to_jst, twelve_months_ago
 from tenants.handovers.models import Handover, HandoverDay
 
 COUNTS = ("sent", "answered", "on_time")  # the columns of HandoverDay that add up
@@ -54,14 +54,13 @@ def sent_day(sent_at: datetime) -> date:
 
 
 def window_start(today: date) -> date:
-    """First day of "the last 12 months" as the dashboard counts them (365 days with today)."""
-    return today - timedelta(days=364)
+    """First day of "the last 12 months": the day after ``twelve_months_ago``, as for contacts and activities."""
+    return twelve_months_ago(today) + timedelta(days=1)
 
 
 def window_start_utc(today: date) -> datetime:
     """The same start as a naive-UTC timestamp (JST midnight), for the handovers table."""
-    midnight = datetime.combine(window_start(today), datetime.min.time(), tzinfo=JST)
-    return midnight.astimezone(UTC).replace(tzinfo=None)
+    return jst_midnight_utc(window_start(today))
 
 
 def _add(municipality_id: int, day: date, **counts: int) -> None:

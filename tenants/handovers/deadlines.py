@@ -23,17 +23,16 @@ reads the clock or the database.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import jpholiday
 
-from portal.timeutil import JST
+from portal.timeutil import jst_to_utc, to_jst
 
 OPENS = time(8, 30)
 CLOSES = time(17, 15)
 WORKING_DAY = timedelta(hours=8, minutes=45)
 ALLOWANCE = {"normal": WORKING_DAY, "urgent": timedelta(hours=3)}
-ALLOWANCE_LABELS = {"normal": "1業務日以内", "urgent": "3業務時間以内"}
 
 
 def is_year_end_break(day: date) -> bool:
@@ -52,21 +51,11 @@ def next_working_day(day: date) -> date:
     return day
 
 
-def _to_jst(value: datetime) -> datetime:
-    """A naive UTC datetime as naive JST wall-clock time."""
-    return value.replace(tzinfo=UTC).astimezone(JST).replace(tzinfo=None)
-
-
-def _to_utc(local: datetime) -> datetime:
-    """Naive JST wall-clock time as naive UTC (Japan has no daylight saving time)."""
-    return local.replace(tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
-
-
 def add_working_time(start_utc: datetime, amount: timedelta) -> datetime:
     """``start_utc`` plus ``amount`` of working time, as naive UTC."""
     if amount <= timedelta(0):
         raise ValueError("amount must be positive")
-    local = _to_jst(start_utc)
+    local = to_jst(start_utc).replace(tzinfo=None)  # naive JST wall-clock time, like OPENS/CLOSES
     day = local.date()
     # Move the start into working time.
     if not is_working_day(day) or local.time() >= CLOSES:
@@ -81,7 +70,7 @@ def add_working_time(start_utc: datetime, amount: timedelta) -> datetime:
         closes = datetime.combine(day, CLOSES)
         available = closes - cursor
         if remaining <= available:
-            return _to_utc(cursor + remaining)
+            return jst_to_utc(cursor + remaining)
         remaining -= available
         day = next_working_day(day)
         cursor = datetime.combine(day, OPENS)
@@ -99,4 +88,4 @@ def family_contact_by(response_due_utc: datetime) -> date:
     working day for the call keeps the promise on paper realistic.
     """
     due = add_working_time(response_due_utc, WORKING_DAY)
-    return _to_jst(due).date()
+    return to_jst(due).date()

@@ -1,8 +1,7 @@
 """Figures about handovers: aggregates only, never a consultation's content.
 
-For one municipality (the current scope), per recipient organisation, and
-per municipality for the prefecture's dashboard (call
-``summaries_by_municipality()`` under a prefecture scope):
+For one municipality (the current scope) and per recipient organisation
+(the prefecture's dashboard counts handovers from ``daily`` instead):
 
 * time to first response (accept or decline), wall-clock hours: median and
   90th percentile (continuous percentiles, as PostgreSQL's percentile_cont),
@@ -30,7 +29,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, and_, case, cast, func, select
 
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import fiscal_year_start, jst_midnight_utc, utcnow
 from tenants.handovers.models import Consultation, Handover, HandoverStatus
 from tenants.handovers.parties import DESK_NAME
 
@@ -39,23 +38,12 @@ BOUNCE_BUCKETS = ("1", "2", "3", "4+")
 
 
 def period_start(period: str, today: date) -> datetime | None:
-    """Naive UTC start of a period named in PERIODS (None = everything)."""
-    from portal.timeutil import JST
-
+    """Naive UTC start (JST midnight) of a period named in PERIODS (None = everything)."""
     if period == "fy":
-        start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-    elif period == "90d":
-        start = today - timedelta(days=90)
-    else:
-        return None
-    local = datetime(start.year, start.month, start.day, tzinfo=JST)
-    return _utc(local)
-
-
-def _utc(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value.astimezone(UTC).replace(tzinfo=None)
+        return jst_midnight_utc(fiscal_year_start(today))
+    if period == "90d":
+        return jst_midnight_utc(today - timedelta(days=90))
+    return None
 
 
 @dataclass
@@ -173,19 +161,17 @@ def or_due(now: datetime):
     return or_(Handover.first_response_at.is_not(None), Handover.response_due_at < now)
 
 
-def _bounce(group, since: datetime | None) -> dict:
+def _bounce(since: datetime | None) -> dict[str, int] | None:
+    """Consultations by bucket of hop_count; None when there are none."""
     c = Consultation
     bucket = case((c.hop_count >= 4, 4), else_=c.hop_count)
     where = [c.hop_count >= 1]
     if since is not None:
         where.append(c.created_at >= since)
-    cols = ([group] if group is not None else []) + [bucket, func.count()]
-    stmt = select(*cols).where(*where).group_by(*([group] if group is not None else []), bucket)
-    out: dict = {}
-    for row in db.session.execute(stmt):
-        key = row[0] if group is not None else None
-        b, n = row[-2], row[-1]
-        out.setdefault(key, {k: 0 for k in BOUNCE_BUCKETS})["4+" if b >= 4 else str(b)] += n
+    out: dict[str, int] | None = None
+    for b, n in db.session.execute(select(bucket, func.count()).where(*where).group_by(bucket)):
+        out = out or {k: 0 for k in BOUNCE_BUCKETS}
+        out["4+" if b >= 4 else str(b)] += n
     return out
 
 
@@ -205,20 +191,8 @@ def municipality_summary(since: datetime | None = None, now: datetime | None = N
     """The current municipality's figures (use under a one-municipality scope). 2–3 queries."""
     now = now or utcnow()
     stats = _aggregate(None, since, now).get(None)
-    bounce = _bounce(None, since).get(None)
+    bounce = _bounce(since)
     return _summary(stats, bounce)
-
-
-def summaries_by_municipality(since: datetime | None = None, now: datetime | None = None) -> dict[int, Summary]:
-    """{municipality_id: Summary} for every municipality the scope sees (the prefecture's view).
-
-    A constant number of queries (2 on PostgreSQL, 3 on SQLite) however many
-    municipalities; municipalities without handovers are absent.
-    """
-    now = now or utcnow()
-    stats = _aggregate(Handover.municipality_id, since, now)
-    bounce = _bounce(Consultation.municipality_id, since)
-    return {m: _summary(stats.get(m), bounce.get(m)) for m in sorted(set(stats) | set(bounce))}
 
 
 @dataclass

@@ -11,15 +11,8 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import add_years, utcnow
 from tenants.handovers.models import Consultation, ConsultationStatus, Handover, HandoverAccess
-
-
-def retention_cutoff(now: datetime, years: int) -> datetime:
-    try:
-        return now.replace(year=now.year - years)
-    except ValueError:  # 29 February
-        return now.replace(year=now.year - years, day=28)
 
 
 def purge(years: int, now: datetime | None = None) -> int:
@@ -32,7 +25,7 @@ def purge(years: int, now: datetime | None = None) -> int:
     now = now or utcnow()
     if years < 1:
         raise ValueError("years must be at least 1")
-    cutoff = retention_cutoff(now, years)
+    cutoff = add_years(now, -years)
     ids = select(Consultation.id).where(
         Consultation.status != ConsultationStatus.OPEN.value,
         Consultation.closed_at < cutoff,
@@ -70,6 +63,6 @@ def purge_access_log(years: int, now: datetime | None = None) -> int:
     purged = select(Consultation.id).where(Consultation.purged_at.is_not(None))
     return db.session.execute(
         delete(HandoverAccess)
-        .where(or_(HandoverAccess.at < retention_cutoff(now, years), HandoverAccess.consultation_id.in_(purged)))
+        .where(or_(HandoverAccess.at < add_years(now, -years), HandoverAccess.consultation_id.in_(purged)))
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -12,6 +12,8 @@ from datetime import date
 
 from tenants.core.enums import LabelledEnum
 
+from portal.timeutil import fiscal_year_start, twelve_months_ago
+
 
 class Freshness(LabelledEnum):
     CURRENT = "current", "確認済み"
@@ -19,21 +21,9 @@ class Freshness(LabelledEnum):
     STALE = "stale", "12か月以上未確認"
 
 
-def stale_before(today: date) -> date:
-    """Contacts last confirmed on or before this date are stale."""
-    try:
-        return today.replace(year=today.year - 1)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - 1, day=28)
-
-
-def last_april_first(today: date) -> date:
-    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-
-
 def freshness(last_confirmed_on: date | None, today: date) -> Freshness:
-    if last_confirmed_on is None or last_confirmed_on <= stale_before(today):
+    if last_confirmed_on is None or last_confirmed_on <= twelve_months_ago(today):
         return Freshness.STALE
-    if last_confirmed_on < last_april_first(today):
+    if last_confirmed_on < fiscal_year_start(today):
         return Freshness.DUE
     return Freshness.CURRENT

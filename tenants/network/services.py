@@ -10,10 +10,10 @@ from sqlalchemy import case, func, select
 
 from portal.extensions import db
 from portal.japanese import normalize_phone, normalize_postal_code
+from portal.timeutil import fiscal_year_start, twelve_months_ago
 from tenants.core import audit
 from tenants.core.validation import Fields
 from tenants.members.categories import CATEGORIES, CORE, RELATED, Category
-from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.network.models import Desk, Network, NetworkFormation
 
@@ -107,10 +107,14 @@ class Coverage:
 
 
 def coverage(today: date) -> Coverage:
-    """Which categories are present: an active member with a current contact. One query."""
+    """Which categories are present: an active member with a current contact. One query.
+
+    The dashboard counts the same in SQL (``dashboard.services.rows_statement``);
+    tests/test_coverage_rule.py holds the two to agreeing.
+    """
     has_current_contact = select(Contact.id).where(
         Contact.organization_id == MemberOrganization.id,
-        Contact.last_confirmed_on > stale_before(today),
+        Contact.last_confirmed_on > twelve_months_ago(today),
     ).exists()
     rows = db.session.execute(
         select(
@@ -144,7 +148,7 @@ def member_summary(today: date) -> MemberSummary:
             select(MemberOrganization.status, func.count(MemberOrganization.id)).group_by(MemberOrganization.status)
         ).all()
     )
-    stale_line, april = stale_before(today), last_april_first(today)
+    stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
     total, stale, due = db.session.execute(
         select(
             func.count(Contact.id),

@@ -25,11 +25,10 @@ from sqlalchemy import case, func, select, update
 
 from portal.database import lock_for_write
 from portal.extensions import db
-from portal.timeutil import fiscal_year_label, utcnow
+from portal.timeutil import fiscal_year_label, fiscal_year_start, twelve_months_ago, utcnow
 from tenants.core import audit
 from tenants.members import services as members
 from tenants.members.categories import category_label
-from tenants.members.freshness import last_april_first, stale_before
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
 from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTask
@@ -320,7 +319,7 @@ def freshness_counts(today: date) -> FreshnessCounts:
 
     The same rules as ``tenants.members.freshness.freshness``, in SQL.
     """
-    stale_limit, april = stale_before(today), last_april_first(today)
+    stale_limit, april = twelve_months_ago(today), fiscal_year_start(today)
     stale = (Contact.last_confirmed_on.is_(None)) | (Contact.last_confirmed_on <= stale_limit)
     due = (Contact.last_confirmed_on > stale_limit) & (Contact.last_confirmed_on < april)
     total, n_stale, n_due = db.session.execute(

@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from portal.accounts.models import Role
 from portal.security.policy import allow
-from portal.timeutil import today_jst, wareki
+from portal.timeutil import fiscal_year_start, today_jst, wareki
 from tenants.core.forms import form_status, submit
 from tenants.core.loading import get_or_404
 from tenants.members import services as members
-from tenants.members.freshness import freshness, last_april_first
+from tenants.members.freshness import freshness
 from tenants.members.models import Contact, MemberOrganization
 from tenants.navigation import nav_item
 from tenants.reconfirmation import services
@@ -44,7 +44,7 @@ def _render_index(error: str | None = None, status: int = 200):
             only_unfinished=only_unfinished,
         )
     else:
-        context.update(counts=services.freshness_counts(today), april=last_april_first(today))
+        context.update(counts=services.freshness_counts(today), april=fiscal_year_start(today))
     return render_template("reconfirmation/index.html", **context), status
 
 

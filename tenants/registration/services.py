@@ -247,12 +247,6 @@ def _mail_desk_new_application(municipality: Municipality) -> None:
 # Reviewing
 
 
-def pending_count() -> int:
-    return db.session.scalar(
-        select(func.count(Registration.id)).where(Registration.status == RegistrationStatus.SUBMITTED.value)
-    ) or 0
-
-
 def status_counts() -> dict[str, int]:
     rows = db.session.execute(select(Registration.status, func.count(Registration.id)).group_by(Registration.status))
     counts = {s.value: 0 for s in RegistrationStatus}
