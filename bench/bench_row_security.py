@@ -36,6 +36,7 @@ from portal import create_app  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role, User  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal import app_role  # noqa: E402
 from tenants import row_security  # noqa: E402
 from tenants.models import Municipality  # noqa: E402
 from tenants.scoping import EVERYTHING, set_scope  # noqa: E402
@@ -59,7 +60,7 @@ def prepare(owner_url: str) -> str:
     with app.app_context():
         with db.engine.begin() as conn:
             row_security.install(conn)
-            row_security.grant_app_role(conn, APP_ROLE)
+            app_role.grant_app_role(conn, APP_ROLE)
         set_scope(db.session, EVERYTHING)
         if db.session.scalar(select(User).where(User.email == DESK)) is None:
             niiza = db.session.scalar(select(Municipality).where(Municipality.code == "112305"))

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate.cli import db as migrate_cli
 
-from portal import backup
+from portal import app_role, backup
 from portal.extensions import db
 
 backup_cli = AppGroup("backup", help="データベースのバックアップと復元")
@@ -55,14 +55,13 @@ def create_app_role(name: str) -> None:
 
 
 def _grant(name: str) -> None:
-    from tenants import row_security
 
     if db.engine.dialect.name != "postgresql":
         raise click.ClickException("アプリ用ロールは PostgreSQL だけのものです。")
     try:
         with db.engine.begin() as conn:
-            created = row_security.grant_app_role(conn, name)
-    except row_security.RoleError as e:
+            created = app_role.grant_app_role(conn, name)
+    except app_role.RoleError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"ロール {name} {'を作成し、' if created else 'に'}権限を付与しました。"
                f"パスワードは psql の \\password {name} で設定し、DATABASE_URL をこのロールにしてください。")

@@ -19,19 +19,14 @@ the table is rewritten. ``retention vacuum`` does only the rewrite.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.extensions import db
-
-# The tables each purge writes to; what ``retention vacuum`` rewrites.
-HANDOVER_TABLES = ("consultations", "handovers")
-ACCESS_LOG_TABLES = ("handover_access_log",)
-OUTBOX_TABLES = ("outbox_messages",)
-ALL_TABLES = HANDOVER_TABLES + ACCESS_LOG_TABLES + OUTBOX_TABLES
 
 VACUUM_LOCK_TIMEOUT = "10s"
 
@@ -40,29 +35,44 @@ class VacuumError(RuntimeError):
     pass
 
 
-@dataclass
-class Purged:
-    consultations: int = 0
-    access_log: int = 0
-    outbox: int = 0
-    tables: list[str] = field(default_factory=list)  # changed, to be rewritten
+@dataclass(frozen=True)
+class Purge:
+    """One kind of personal data that leaves after its period; a feature registers its own.
+
+    ``run(settings)`` erases what is past its period across every municipality
+    (it sets the scope it needs), flushes without committing and returns how
+    many rows it erased; ``report(n, settings)`` says so in Japanese.
+    ``tables`` are those it writes, for the VACUUM afterwards. Lower ``order``
+    runs first.
+    """
+
+    name: str
+    order: int
+    tables: tuple[str, ...]
+    run: Callable[[Mapping], int]
+    report: Callable[[int, Mapping], str]
 
 
-def purge_all(handover_years: int, access_log_years: int, outbox_days: int) -> Purged:
-    """Every purge, in the current session (flush, no commit). Needs the everything-scope."""
-    from portal.mail.services import purge_outbox
-    from tenants.handovers import retention as handovers
+# Code, not state: filled once at import of the features that keep personal data.
+_PURGES: dict[str, Purge] = {}
 
-    done = Purged()
-    # Consultations first: the access log then drops the rows of those just purged too.
-    done.consultations = handovers.purge(handover_years)
-    done.access_log = handovers.purge_access_log(access_log_years)
-    done.outbox = purge_outbox(outbox_days)
-    for n, tables in ((done.consultations, HANDOVER_TABLES), (done.access_log, ACCESS_LOG_TABLES),
-                      (done.outbox, OUTBOX_TABLES)):
-        if n:
-            done.tables.extend(tables)
-    return done
+
+def register_purge(purge: Purge) -> None:
+    _PURGES[purge.name] = purge
+
+
+def purges() -> list[Purge]:
+    return sorted(_PURGES.values(), key=lambda p: p.order)
+
+
+def all_tables() -> tuple[str, ...]:
+    """Every table a purge writes to; what ``retention vacuum`` rewrites."""
+    return tuple(dict.fromkeys(t for p in purges() for t in p.tables))
+
+
+def purge_all(settings: Mapping) -> list[tuple[Purge, int]]:
+    """Every registered purge, in order, in the current session (flush, no commit)."""
+    return [(purge, purge.run(settings)) for purge in purges()]
 
 
 def vacuum(tables: tuple[str, ...] | list[str], wait_seconds: float | None = None) -> None:
@@ -183,27 +193,22 @@ def _wait_for_older_snapshots(cur, wait_seconds: float) -> None:
 retention_cli = AppGroup("retention", help="保存期間を過ぎた個人情報の消去（相談の記述・閲覧記録・送信済みメール）")
 
 
-def run_purge(handover_years: int | None = None, vacuum_after: bool = True) -> None:
-    """``retention purge``; also what ``handovers purge`` runs."""
-    from tenants.scoping import EVERYTHING, scoped
-
-    cfg = current_app.config
-    years = handover_years or int(cfg["HANDOVER_RETENTION_YEARS"])
-    log_years, days = int(cfg["ACCESS_LOG_RETENTION_YEARS"]), int(cfg["OUTBOX_RETENTION_DAYS"])
-    with scoped(db.session, EVERYTHING):
-        done = purge_all(years, log_years, days)
-        db.session.commit()
+def run_purge(overrides: Mapping | None = None, vacuum_after: bool = True) -> None:
+    """``retention purge``; also what ``handovers purge`` runs (``overrides``: settings from its options)."""
+    settings = {**current_app.config, **(overrides or {})}
+    done = purge_all(settings)
+    db.session.commit()
     db.session.remove()  # no connection of ours stays in a transaction while VACUUM runs
-    click.echo(f"終了から{years}年を過ぎた相談 {done.consultations} 件の記述・受付番号・連絡方法を消去しました（統計は残ります）。")
-    click.echo(f"閲覧記録 {done.access_log} 件を削除しました（{log_years}年より前のもの、記述を消去した相談のもの）。")
-    click.echo(f"送信済み・失敗したメール {done.outbox} 件を削除しました（{days}日より前のもの）。")
-    if not done.tables:
+    for purge, n in done:
+        click.echo(purge.report(n, settings))
+    tables = [t for purge, n in done if n for t in purge.tables]
+    if not tables:
         return
     if not vacuum_after:
         click.echo("VACUUM を省略しました。消去した文字列はデータベースの空き領域に残っています。"
                    "後で flask --app wsgi retention vacuum を実行してください。")
         return
-    _vacuum_and_say(done.tables)
+    _vacuum_and_say(tables)
 
 
 def _vacuum_and_say(tables) -> None:
@@ -231,7 +236,7 @@ def purge_command(no_vacuum: bool) -> None:
 @retention_cli.command("vacuum")
 def vacuum_command() -> None:
     """Rewrite every table a purge writes to (after a purge run with --no-vacuum)."""
-    _vacuum_and_say(ALL_TABLES)
+    _vacuum_and_say(all_tables())
 
 
 def register_cli(app: Flask) -> None:

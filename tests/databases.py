@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, exc, text
 from sqlalchemy.engine import make_url
 
 from portal.extensions import db
+from portal import app_role
 from tenants import row_security
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -53,7 +54,7 @@ def pg_grant_app_role(url: str, role: str = APP_ROLE) -> str:
         for attempt in range(3):  # two test processes may create the role at the same moment
             try:
                 with engine.begin() as conn:
-                    row_security.grant_app_role(conn, role)
+                    app_role.grant_app_role(conn, role)
                 break
             except (exc.IntegrityError, exc.ProgrammingError):
                 if attempt == 2:

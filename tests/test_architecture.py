@@ -15,14 +15,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = ("portal", "tenants", "dashboard")
 WIRING = {"portal/__init__.py"}
-# Arrows against the rule that other parts of issue 13 remove (the CLI and retention move next to the
-# features they run); delete an entry when its import is gone — the last test fails until then.
-PENDING = {
-    ("portal/cli.py", "tenants.models"),
-    ("portal/cli.py", "tenants.row_security"),
-    ("portal/retention.py", "tenants.handovers.services"),
-    ("portal/retention.py", "tenants.scoping"),
-}
 
 
 def _module_exists(name: str) -> bool:
@@ -82,7 +74,7 @@ def test_the_features_are_found():
 
 
 def test_the_shell_imports_neither_the_tenants_nor_the_dashboard():
-    wrong = [a for a in _arrows("portal", "tenants") + _arrows("portal", "dashboard") if a not in PENDING]
+    wrong = [a for a in _arrows("portal", "tenants") + _arrows("portal", "dashboard")]
     assert wrong == []
 
 
@@ -133,8 +125,3 @@ def test_loops_are_found():
 
 def test_no_two_features_import_each_other_directly_or_round_a_loop():
     assert _cycles(_feature_edges()) == []
-
-
-def test_every_pending_exception_still_exists():
-    graph = _graph()
-    assert [p for p in sorted(PENDING) if p[1] not in graph.get(p[0], set())] == []

@@ -15,9 +15,13 @@ __all__ = ["MailError", "build_email", "enqueue", "register"]
 
 
 def register(app: Flask) -> None:
-    from portal.mail import cli, models, views  # noqa: F401  (models: the tables it owns)
+    from portal.mail import cli, models, services, views  # noqa: F401  (models: the tables it owns)
     from portal.mail.kinds import kind_label
+    from portal.retention import Purge, register_purge
 
     app.register_blueprint(views.bp)
     cli.register_cli(app)
     app.jinja_env.filters["mail_kind"] = kind_label
+    register_purge(Purge(
+        "outbox", 90, ("outbox_messages",), lambda s: services.purge_outbox(int(s["OUTBOX_RETENTION_DAYS"])),
+        lambda n, s: f"送信済み・失敗したメール {n} 件を削除しました（{s['OUTBOX_RETENTION_DAYS']}日より前のもの）。"))

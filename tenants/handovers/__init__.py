@@ -10,11 +10,14 @@ WEEKDAYS = "月火水木金土日"
 def register(app: Flask) -> None:
     from flask_login import current_user
 
+    from portal.retention import register_purge
     from portal.timeutil import utcnow, wareki
-    from tenants.handovers import cli, inbox, models, parties, views  # noqa: F401  (models: the tables it owns)
+    from tenants.handovers import cli, inbox, models, parties, retention, views  # noqa: F401  (models: the tables it owns)
 
     app.register_blueprint(views.bp)
     cli.register_cli(app)
+    for purge in retention.PURGES:
+        register_purge(purge)
 
     @app.template_filter("wareki_weekday")
     def wareki_weekday(value) -> str:

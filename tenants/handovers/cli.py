@@ -40,7 +40,7 @@ def purge(years: int | None, no_vacuum: bool) -> None:
     """
     from portal.retention import run_purge
 
-    run_purge(handover_years=years, vacuum_after=not no_vacuum)
+    run_purge({"HANDOVER_RETENTION_YEARS": years} if years else None, vacuum_after=not no_vacuum)
 
 
 @handovers_cli.command("rebuild-daily")

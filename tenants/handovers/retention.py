@@ -1,7 +1,8 @@
 """Retention: what of a closed consultation is erased after the retention period, and when the access log goes.
 
-Run through ``portal.retention`` (the ``retention purge`` command), which
-also rewrites the tables afterwards so that erased text leaves the files.
+Registered with ``portal.retention`` (``PURGES``, in this feature's
+``register``), whose ``retention purge`` command runs them and then rewrites
+the tables so that erased text leaves the files.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 
 from portal.extensions import db
+from portal.retention import Purge
 from portal.timeutil import add_years, utcnow
 from tenants.handovers.models import Consultation, ConsultationStatus, Handover, HandoverAccess
+from tenants.scoping import EVERYTHING, scoped
 
 
 def purge(years: int, now: datetime | None = None) -> int:
@@ -66,3 +69,20 @@ def purge_access_log(years: int, now: datetime | None = None) -> int:
         .where(or_(HandoverAccess.at < add_years(now, -years), HandoverAccess.consultation_id.in_(purged)))
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def _everywhere(purge_fn, setting: str):
+    """Run ``purge_fn`` over every municipality: retention is the system's work, not a desk's."""
+    def run(settings) -> int:
+        with scoped(db.session, EVERYTHING):
+            return purge_fn(int(settings[setting]))
+    return run
+
+
+# Consultations first: the access log then drops the rows of those just purged too.
+PURGES = (
+    Purge("consultations", 10, ("consultations", "handovers"), _everywhere(purge, "HANDOVER_RETENTION_YEARS"),
+          lambda n, s: f"終了から{s['HANDOVER_RETENTION_YEARS']}年を過ぎた相談 {n} 件の記述・受付番号・連絡方法を消去しました（統計は残ります）。"),
+    Purge("access_log", 20, ("handover_access_log",), _everywhere(purge_access_log, "ACCESS_LOG_RETENTION_YEARS"),
+          lambda n, s: f"閲覧記録 {n} 件を削除しました（{s['ACCESS_LOG_RETENTION_YEARS']}年より前のもの、記述を消去した相談のもの）。"),
+)
