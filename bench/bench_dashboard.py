@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_whom import Database, login, p95  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
-from bench_whom import Database, login, p95  # noqa: E402
 from dashboard import services  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = []
     for scale in (["prefecture", "national"] if args.scale == "both" else [args.scale]):
         database = Database(args.database_url, args.keep)
-        verdicts.append(database.run(lambda app: run(app, database, scale, args), PREFECTURE_CODE=AREA[scale]))
+        verdicts.append(database.run(lambda app, database=database, scale=scale: run(app, database, scale, args), PREFECTURE_CODE=AREA[scale]))
         print()
     return 0 if all(verdicts) else 1
 

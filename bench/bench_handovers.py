@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_whom import Database, login, make_organizations, p95  # noqa: E402
 from sqlalchemy import event, func, insert, select, text  # noqa: E402
 
-from bench_whom import Database, login, make_organizations, p95  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
 from portal.extensions import db  # noqa: E402

@@ -69,10 +69,10 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+from bench_whom import PASSWORD, Database, _wide  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench_whom import PASSWORD, Database, _wide  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -569,7 +569,7 @@ def _local(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _interrupt(signum: int, _frame) -> None:  # noqa: ANN001
+def _interrupt(signum: int, _frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -633,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.json:
         Path(args.json).write_text(json.dumps({
-            "config": {k: v for k, v in vars(args).items()},
+            "config": dict(vars(args)),
             "gunicorn_flags": GUNICORN_FLAGS,
             "databases": {kind: {
                 "label": r["label"], "facts": {k: v for k, v in r["facts"].items() if k != "server_url"},

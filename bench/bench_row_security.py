@@ -28,15 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import select  # noqa: E402
-
 from bench_dashboard import PASSWORD  # noqa: E402
 from bench_whom import login, p95  # noqa: E402
-from portal import create_app  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from portal import app_role, create_app  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role, User  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal import app_role  # noqa: E402
 from tenants import row_security  # noqa: E402
 from tenants.models import Municipality  # noqa: E402
 from tenants.scoping import EVERYTHING, set_scope  # noqa: E402
@@ -91,7 +90,7 @@ def _get(client, page: str) -> float:
 
 def measure(owner_url: str, app_url: str, runs: int) -> dict[str, tuple[list[float], list[float]]]:
     """Owner and app-role requests alternate, so both see the same machine load."""
-    apps, clients = zip(_clients(owner_url), _clients(app_url))
+    apps, clients = zip(_clients(owner_url), _clients(app_url), strict=True)
     out = {}
     for email, pages in PAGES.items():
         for page in pages:

@@ -24,16 +24,17 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import event, func, inspect, select, text  # noqa: E402
 from flask import Flask  # noqa: E402
+from sqlalchemy import event, func, inspect, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -107,7 +108,8 @@ ORG_KINDS = {
     "hokenjo": (1, [("{p}保健所", "{pk}ほけんじょ")], ["健康・医療", "障害"]),
     "jidosodanjo": (1, [("{p}児童相談所", "{pk}じどうそうだんじょ")], ["虐待の疑い", "障害", "発達相談"]),
     "shakyo": (2, [("{p}地区社会福祉協議会", "{pk}ちくしゃかいふくしきょうぎかい")], ["経済的困難", "ひとり親"]),
-    "jido_iin": (4, [("{p}地区主任児童委員", "{pk}ちくしゅにんじどういいん"), ("{p}地区民生委員・児童委員協議会", "{pk}ちくみんせいいいん じどういいんきょうぎかい")],
+    "jido_iin": (4, [("{p}地区主任児童委員", "{pk}ちくしゅにんじどういいん"),
+                     ("{p}地区民生委員・児童委員協議会", "{pk}ちくみんせいいいん じどういいんきょうぎかい")],
                  ["虐待の疑い", "育児不安", "ひとり親"]),
     "jido_center": (3, [("{p}児童センター", "{pk}じどうせんたー"), ("{p}児童館", "{pk}じどうかん")], ["遊び場・イベント", "仲間づくり"]),
     "katei_jido": (1, [("家庭児童相談室 {p}分室", "かていじどうそうだんしつ {pk}ぶんしつ")], ["虐待の疑い", "ひとり親", "育児不安"]),

@@ -10,9 +10,10 @@ municipalities, and no row of a person ever leaves the database — only counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
 
@@ -387,7 +388,7 @@ class Filters:
     order: str = "asc"
 
     @classmethod
-    def from_args(cls, args: Any) -> "Filters":
+    def from_args(cls, args: Any) -> Filters:
         status = args.get("status", "")
         kind = args.get("kind", "")
         sort = args.get("sort", "code")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 MODES = ("production", "development", "test")
 
@@ -53,7 +54,7 @@ def _flag(value: str, name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, not {value!r}", f"{name} には true か false を指定してください（{value!r} は使えません）")
 
 
-def _number(env, name: str, default: float, kind=int):  # noqa: ANN001
+def _number(env, name: str, default: float, kind=int):
     value = env.get(name)
     if value is None:
         return default

@@ -75,7 +75,7 @@ def _write_request() -> bool:
 
 def _sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, connection_record):  # noqa: ANN001
+    def _connect(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None  # SQLAlchemy's BEGIN below, not pysqlite's
         dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         dbapi_connection.execute("PRAGMA secure_delete = ON")  # erased text is overwritten in the file
@@ -85,24 +85,24 @@ def _sqlite_events(engine: Engine, busy_timeout_ms: int) -> None:
     # The driver connection is used directly so these statements do not show
     # up in statement counts (tests pin queries per page).
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn):
         immediate = _write_request()
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         conn.info[_IMMEDIATE] = immediate
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _before_write(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def _before_write(conn, cursor, statement, parameters, context, executemany):
         if conn.in_transaction() and not conn.info.get(_IMMEDIATE) and _is_write(statement, context):
             _sqlite_take_write_lock(conn)
 
 
-def _is_write(statement: str, context) -> bool:  # noqa: ANN001
+def _is_write(statement: str, context) -> bool:
     # Compiled DML (also inside a CTE) says so itself; text() is recognised by its first word.
     compiled_write = context is not None and (context.isinsert or context.isupdate or context.isdelete or context.isddl)
     return bool(compiled_write or _WRITE.match(statement))
 
 
-def _sqlite_take_write_lock(conn) -> None:  # noqa: ANN001
+def _sqlite_take_write_lock(conn) -> None:
     """Exchange a deferred transaction that has only read for an immediate one."""
     raw = conn.connection.driver_connection
     raw.execute("COMMIT")
@@ -112,7 +112,7 @@ def _sqlite_take_write_lock(conn) -> None:  # noqa: ANN001
 
 def _postgresql_events(engine: Engine, statement_timeout_ms: int, lock_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn):
         if not has_request_context():
             return
         # Local to this transaction: a pooled connection carries nothing over.
@@ -122,7 +122,7 @@ def _postgresql_events(engine: Engine, statement_timeout_ms: int, lock_timeout_m
         )
 
 
-def lock_for_write(statement=None):  # noqa: ANN001
+def lock_for_write(statement=None):
     """Take the lock a read-check-write needs, before reading; returns the locked row's scalar.
 
     PostgreSQL: the rows of ``statement`` are locked ``FOR NO KEY UPDATE``,

@@ -20,7 +20,7 @@ from portal.security.policy import public
 bp = Blueprint("health", __name__)
 
 
-def _probe(url, connect_args: dict, outcome: list) -> None:  # noqa: ANN001
+def _probe(url, connect_args: dict, outcome: list) -> None:
     try:
         engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
         try:

@@ -21,12 +21,12 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.timeutil import today_jst, utcnow
 from tenants import municipalities
-from tenants.models import Municipality
-from tenants.members import services as members
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.deadlines import response_due
 from tenants.handovers.models import Consultation, Handover
+from tenants.members import services as members
+from tenants.models import Municipality
 from tenants.network.models import Desk, Network, NetworkFormation
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tenants.scoping import EVERYTHING, Scope, scoped

@@ -20,7 +20,6 @@ application connects as a role without either that owns no table
 
 from __future__ import annotations
 
-
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 

@@ -13,9 +13,9 @@ session, so a scope never leaks from one request into the next.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from sqlalchemy import Delete, ForeignKey, Select, TableClause, TextClause, Update, event, inspect, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
@@ -226,7 +226,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _guard_writes(session: Session, flush_context, instances) -> None:  # noqa: ANN001
+def _guard_writes(session: Session, flush_context, instances) -> None:
     scope = get_scope(session)
     for obj in session.new:
         if not isinstance(obj, TenantScoped):

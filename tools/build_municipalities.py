@@ -19,7 +19,7 @@ from importlib import resources
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from tenants.codes import check_digit  # noqa: E402
+from tenants.codes import check_digit
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tenants" / "data" / "municipalities.json"
 
@@ -38,10 +38,7 @@ def main() -> None:
         if check_digit(code[:5]) != code[5]:
             raise SystemExit(f"check digit mismatch: {code} {r['city']}")
         name = r["city"]
-        if name.endswith("区"):
-            kind = "特別区"
-        else:
-            kind = name[-1]
+        kind = "特別区" if name.endswith("区") else name[-1]
         if kind not in ("市", "町", "村", "特別区"):
             raise SystemExit(f"unknown kind: {name}")
         municipalities.append(

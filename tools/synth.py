@@ -340,7 +340,7 @@ def _members(rng: random.Random, mid: int, code: str, scale: Scale, today: date,
             public_consent=rng.random() < 0.7, search_text="", created_at=now, updated_at=now,
         ))
     # Contacts: about two per organisation, some organisations none.
-    for k in range(scale.contacts):
+    for _ in range(scale.contacts):
         oid = first + rng.randrange(len(chosen))
         taken = people.setdefault(oid, [])
         (s, sk), (g, gk) = rng.choice(SURNAMES), rng.choice(GIVEN)
@@ -466,4 +466,4 @@ def scaled(name: str, **changes: Any) -> Scale:
     return replace(SCALES[name], **changes)
 
 
-__all__ = ["SCALES", "Scale", "Counts", "RefusedError", "bulk", "check_allowed", "generate", "scaled", "synth_command"]
+__all__ = ["SCALES", "Counts", "RefusedError", "Scale", "bulk", "check_allowed", "generate", "scaled", "synth_command"]

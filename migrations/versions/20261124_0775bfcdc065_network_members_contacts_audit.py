@@ -5,9 +5,8 @@ Revises: 1df5c941fa62
 Create Date: 2026-11-24 11:10:52.199620
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0775bfcdc065'

@@ -1,13 +1,12 @@
 """municipalities users login failures networks
 
 Revision ID: 1df5c941fa62
-Revises: 
+Revises:
 Create Date: 2026-11-24 11:01:51.948602
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1df5c941fa62'

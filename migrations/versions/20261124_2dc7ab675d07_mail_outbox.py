@@ -5,9 +5,8 @@ Revises: 0775bfcdc065
 Create Date: 2026-11-24 11:25:43.033845
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2dc7ab675d07'

@@ -5,9 +5,8 @@ Revises: 2dc7ab675d07
 Create Date: 2026-11-24 11:59:39.032738
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '47f49586f1a1'

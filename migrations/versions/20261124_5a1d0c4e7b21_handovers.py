@@ -5,9 +5,8 @@ Revises: 47f49586f1a1
 Create Date: 2026-11-24 14:27:14.356769
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5a1d0c4e7b21'

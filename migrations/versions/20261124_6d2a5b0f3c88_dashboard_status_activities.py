@@ -5,9 +5,8 @@ Revises: 5a1d0c4e7b21
 Create Date: 2026-11-24 14:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6d2a5b0f3c88'

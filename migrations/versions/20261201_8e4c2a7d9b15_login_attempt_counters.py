@@ -5,9 +5,8 @@ Revises: b7c41e9a2d05
 Create Date: 2026-12-01 19:50:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '8e4c2a7d9b15'

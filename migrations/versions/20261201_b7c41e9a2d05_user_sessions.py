@@ -5,9 +5,8 @@ Revises: d5830641e8f8
 Create Date: 2026-12-01 20:10:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7c41e9a2d05'

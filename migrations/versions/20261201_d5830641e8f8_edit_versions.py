@@ -5,9 +5,8 @@ Revises: 8c4f1e2a9b73
 Create Date: 2026-12-01 19:50:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd5830641e8f8'

@@ -83,11 +83,8 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        if not self.active:
-            return False
-        if self.is_demo and current_app.config["KOSODATE_ENV"] != "development":
-            return False
-        return True
+        # Demo accounts (known passwords) work only in development.
+        return self.active and not (self.is_demo and current_app.config["KOSODATE_ENV"] != "development")
 
     @property
     def role_enum(self) -> Role:

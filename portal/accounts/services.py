@@ -13,11 +13,18 @@ from sqlalchemy import case, delete, func, or_, select, update
 
 from portal.accounts import invitations, sessions, tokens
 from portal.accounts.models import (
-    MUNICIPAL_ROLES, LoginAttemptCounter, LoginFailure, LoginKnownAddress, Role, TokenPurpose, User,
+    MUNICIPAL_ROLES,
+    LoginAttemptCounter,
+    LoginFailure,
+    LoginKnownAddress,
+    Role,
+    TokenPurpose,
+    User,
 )
 from portal.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from portal.extensions import db
 from portal.timeutil import utcnow
+
 
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is shown to the user."""

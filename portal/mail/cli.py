@@ -51,7 +51,7 @@ def send(mode: str, interval: float, batch: int) -> None:
 
     stop = threading.Event()
 
-    def _stop(signum, frame):  # noqa: ANN001
+    def _stop(signum, frame):
         stop.set()
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}

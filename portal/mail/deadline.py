@@ -10,6 +10,7 @@ connection, and the worker releases what it has not sent.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import socket
 import threading
@@ -41,12 +42,10 @@ class SessionDeadline:
             sock = self._smtp.sock if self._smtp is not None else None
             if sock is None:
                 return
-            try:
-                # The plain socket's shutdown, also under TLS: SSLSocket.shutdown would
-                # unwrap the TLS object under a read running in the worker's thread.
+            # The plain socket's shutdown, also under TLS: SSLSocket.shutdown would
+            # unwrap the TLS object under a read running in the worker's thread.
+            with contextlib.suppress(OSError):  # already closed
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
 
     def cancel(self) -> None:
         self._timer.cancel()

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.pagination import paginate
 from portal.mail.models import STATUS_LABELS, STATUSES, OutboxMessage
+from portal.pagination import paginate
 from portal.security.policy import allow
 
 bp = Blueprint("mail_admin", __name__, url_prefix="/admin/outbox")

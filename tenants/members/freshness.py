@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tenants.core.enums import LabelledEnum
-
 from portal.timeutil import fiscal_year_start, twelve_months_ago
+from tenants.core.enums import LabelledEnum
 
 
 class Freshness(LabelledEnum):

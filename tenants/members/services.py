@@ -7,8 +7,9 @@ flush but never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value

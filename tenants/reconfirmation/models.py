@@ -28,7 +28,7 @@ class ReconfirmationRound(TenantScoped, db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    tasks: Mapped[list["ReconfirmationTask"]] = relationship(back_populates="round", cascade="all, delete-orphan")
+    tasks: Mapped[list[ReconfirmationTask]] = relationship(back_populates="round", cascade="all, delete-orphan")
 
 
 class ReconfirmationTask(TenantScoped, db.Model):

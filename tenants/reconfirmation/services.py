@@ -82,7 +82,7 @@ def _lock_municipality() -> None:
     lock_for_write(select(Municipality.id).where(Municipality.id == scope.municipality_id))
 
 
-def start_round(today: date, started_by) -> ReconfirmationRound:  # noqa: ANN001 (a User or None)
+def start_round(today: date, started_by) -> ReconfirmationRound:
     """Open a round and give every active or suspended organisation a task."""
     _lock_municipality()
     current = open_round()
@@ -107,7 +107,7 @@ def start_round(today: date, started_by) -> ReconfirmationRound:  # noqa: ANN001
     return round_
 
 
-def close_round(round_: ReconfirmationRound) -> "RoundProgress":
+def close_round(round_: ReconfirmationRound) -> RoundProgress:
     """End a round; its numbers are frozen as they are now."""
     _lock_municipality()
     if round_.closed_at is not None:
@@ -351,7 +351,7 @@ def open_task_for(organization: MemberOrganization) -> ReconfirmationTask | None
 
 
 def complete_task(
-    task: ReconfirmationTask, today: date, completed_by=None,  # noqa: ANN001 (a User or None)
+    task: ReconfirmationTask, today: date, completed_by=None,
     listed_contact_ids: Collection[int] | None = None, listed_versions: dict[int, int] | None = None,
 ) -> None:
     """「変更なし、すべて確認しました」: confirm every contact and mark the task done.

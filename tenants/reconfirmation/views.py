@@ -166,7 +166,7 @@ def my_complete():
     versions = request.form.getlist("contact_version", type=int)
     try:
         services.complete_task(task_, today_jst(), current_user, listed_contact_ids=listed,
-                               listed_versions=dict(zip(listed, versions)) if versions else None)
+                               listed_versions=dict(zip(listed, versions, strict=False)) if versions else None)
     except ReconfirmationError as e:
         return _render_mine(organization, error=e.message, status=e.status)
     flash("ご確認ありがとうございました。すべての担当者を確認済みにしました。", "success")

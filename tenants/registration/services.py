@@ -26,11 +26,11 @@ from sqlalchemy import func, select, update
 from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
+from portal.accounts.tokens import link
 from portal.database import serialise
 from portal.extensions import db
 from portal.japanese import fold
 from portal.mail.services import enqueue
-from portal.accounts.tokens import link
 from portal.timeutil import today_jst, utcnow
 from tenants.core import audit
 from tenants.core.validation import Fields, ValidationError, column_limit, too_long
@@ -164,11 +164,9 @@ def is_flooded(address: str, contact_email: str | None = None) -> bool:
     if _count_everywhere_since(day, Registration.applicant_address == address) >= cfg["REGISTRATION_MAX_PER_ADDRESS"]:
         return True
     # The confirmation goes to the typed address: nobody's mailbox can be flooded through us.
-    if contact_email and (
+    return bool(contact_email) and (
         _count_everywhere_since(day, Registration.contact_email == contact_email) >= cfg["REGISTRATION_MAX_PER_ADDRESS"]
-    ):
-        return True
-    return False
+    )
 
 
 def submit_application(data: dict[str, Any], municipality: Municipality, remote_addr: str | None) -> Registration:
@@ -250,7 +248,7 @@ def _mail_desk_new_application(municipality: Municipality) -> None:
 def status_counts() -> dict[str, int]:
     rows = db.session.execute(select(Registration.status, func.count(Registration.id)).group_by(Registration.status))
     counts = {s.value: 0 for s in RegistrationStatus}
-    counts.update({status: n for status, n in rows})
+    counts.update(rows.tuples().all())  # a Result has keys(): update() would take it for a mapping
     return counts
 
 
