@@ -11,12 +11,15 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal import create_app
 from portal.extensions import db
-from tenants.scoping import EVERYTHING, set_scope
+from portal.mail.models import OutboxMessage
+from tenants.models import Municipality
+from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import databases
+from tests.factories import NIIZA, PASSWORD
 
 TEST_CONFIG = {
     "KOSODATE_ENV": "test",
@@ -88,6 +91,16 @@ def arranged(app):
         db.session.commit()
 
 
+@contextmanager
+def in_municipality(app, code: str = NIIZA):
+    """Service calls and reads as a request of that municipality would make them, then commit."""
+    with app.app_context():
+        m = db.session.scalar(select(Municipality).where(Municipality.code == code))
+        set_scope(db.session, Scope(municipality_id=m.id))
+        yield db.session
+        db.session.commit()
+
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -110,10 +123,29 @@ def form_fields(client, path: str) -> dict:
     return {"csrf_token": match.group(1), **dict(VERSION_INPUT.findall(html))}
 
 
-def login(client, email: str, password: str = "correct-horse-battery", next_url: str | None = None):
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
     token = csrf_token(client, "/login")
     url = "/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def logged_in(app, email: str, password: str = PASSWORD):
+    """A new test client (a browser of its own), logged in as ``email``."""
+    client = app.test_client()
+    response = login(client, email, password)
+    assert response.status_code == 302, f"login of {email} answered {response.status_code}"
+    return client
+
+
+def outbox(app, kind: str | None = None) -> list[OutboxMessage]:
+    """The messages queued so far, oldest first (detached), of one kind if told."""
+    with app.app_context():
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind:
+            stmt = stmt.where(OutboxMessage.kind == kind)
+        messages = list(db.session.scalars(stmt))
+        db.session.expunge_all()
+        return messages
 
 
 @contextmanager

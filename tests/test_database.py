@@ -15,8 +15,8 @@ from tenants.audit.models import AuditEntry
 from tenants.handovers.models import Consultation, Handover, HandoverDay
 from tenants.members.models import Contact
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, login
-from tests.test_handovers import client_for, count, load, record, send, sent_id, world  # noqa: F401 (world: fixture)
+from tests.conftest import arranged, csrf_token, logged_in, login
+from tests.support.handovers import count, handover_world, load, record, send, sent_id
 
 M = f"/m/{f.NIIZA}"
 OUR_500 = "エラーが発生しました"
@@ -52,10 +52,15 @@ def failing_insert(app, database, table: str):
                 conn.execute(text(statement))
 
 
-def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, database, world):  # noqa: F811
+@pytest.fixture
+def world(app):
+    return handover_world(app)
+
+
+def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, database, world):
     # send_handover writes the handover inside a savepoint, then the day's
     # count: that second write fails, so the whole request must roll back.
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     consultation_id = record(desk)
     with failing_insert(app, database, "handover_days"):
         response = send(desk, consultation_id, str(world.hoken))

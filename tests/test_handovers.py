@@ -12,96 +12,21 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
 from portal.timeutil import utcnow
 from tenants.handovers import daily, metrics, services
 from tenants.handovers.models import Consultation, Handover, HandoverAccess, HandoverDay
 from tenants.models import Municipality
 from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
-
-M = f"/m/{f.NIIZA}"
-SUMMARY = "3歳児の言葉の遅れが心配。母親が一人で抱え込んでいる様子。"
+from tests.conftest import arranged, count_queries, logged_in, outbox
+from tests.support.handovers import CONSULTATION, M, SUMMARY, count, handover_world, load, post, record, send, sent_id
 
 
 @pytest.fixture
 def world(app):
-    with arranged(app):
-        niiza, kawagoe = f.municipality(f.NIIZA), f.municipality(f.KAWAGOE)
-        f.network(niiza)
-        f.network(kawagoe)
-        hoken = f.organization(niiza, "新座市保健センター", "hoken_center", phone="048-477-1111",
-                               consultation_tags=["発達相談", "育児不安"])
-        shien = f.organization(niiza, "新座市子育て支援センター", "shien_center", phone="048-477-5555",
-                               consultation_tags=["発達相談", "育児不安"])
-        other = f.organization(niiza, "新座市立第一保育園", "hoikusho")
-        f.contact(hoken, "山田 花子", phone="048-477-2222", title="保健師", is_primary=True)
-        f.contact(shien, "佐藤 陽子", phone="048-477-6666", is_primary=True)
-        kawagoe_org = f.organization(kawagoe, "川越市保健センター", "hoken_center")
-        w = SimpleNamespace(
-            niiza_id=niiza.id, kawagoe_id=kawagoe.id, hoken=hoken.id, shien=shien.id, other=other.id,
-            kawagoe_org=kawagoe_org.id,
-            desk=f.user(Role.DESK, niiza, email="desk@niiza.example.jp").email,
-            desk2=f.user(Role.DESK, niiza, email="desk2@niiza.example.jp").email,
-            hoken_user=f.user(Role.MEMBER, niiza, organization_=hoken, email="hoken@niiza.example.jp").email,
-            hoken_user2=f.user(Role.MEMBER, niiza, organization_=hoken, email="hoken2@niiza.example.jp").email,
-            shien_user=f.user(Role.MEMBER, niiza, organization_=shien, email="shien@niiza.example.jp").email,
-            other_user=f.user(Role.MEMBER, niiza, organization_=other, email="other@niiza.example.jp").email,
-            orphan_user=f.user(Role.MEMBER, niiza, email="orphan@niiza.example.jp").email,
-            desk_kawagoe=f.user(Role.DESK, kawagoe, email="desk@kawagoe.example.jp").email,
-            prefecture=f.user(Role.PREFECTURE).email,
-            admin=f.user(Role.ADMIN).email,
-        )
-    return w
-
-
-def client_for(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
-
-
-def post(client, url, data=None, follow=False):
-    token = csrf_token(client, f"{M}/handovers")
-    return client.post(url, data={**(data or {}), "csrf_token": token}, follow_redirects=follow)
-
-
-CONSULTATION = {
-    "category": "development", "urgency": "normal", "age_band": "age3_5", "summary": SUMMARY,
-    "contact_preference": "平日午後に電話", "case_reference": "R8-0012", "consent": "given", "consent_reason": "",
-}
-
-
-def record(client, **data) -> int:
-    response = post(client, f"{M}/handovers/consultations/new", {**CONSULTATION, **data})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def send(client, consultation_id, recipient, **data):
-    return post(client, f"{M}/handovers/consultations/{consultation_id}/send", {"recipient": recipient, **data})
-
-
-def sent_id(response) -> int:
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def load(app, model, id_):
-    with app.app_context():
-        set_scope(db.session, EVERYTHING)
-        obj = db.session.get(model, id_)
-        db.session.expunge_all()
-        return obj
-
-
-def count(app, model, *where):
-    with app.app_context():
-        set_scope(db.session, EVERYTHING)
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+    return handover_world(app)
 
 
 def daily_rows(app) -> list[tuple]:
@@ -118,19 +43,12 @@ def daily_totals(app) -> tuple[int, int, int]:
     return tuple(sum(r[i] for r in rows) for i in (2, 3, 4))
 
 
-def outbox(app):
-    with app.app_context():
-        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        db.session.expunge_all()
-        return list(rows)
-
-
 # ---------------------------------------------------------------------------
 # The done-when flow, through HTTP
 
 
 def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     cid = record(desk)
     page = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     assert SUMMARY in page
@@ -143,7 +61,7 @@ def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
     assert load(app, Consultation, cid).hop_count == 1
 
     # The centre's member user sees it in its inbox and declines with a reason.
-    hoken = client_for(app, world.hoken_user)
+    hoken = logged_in(app, world.hoken_user)
     inbox = hoken.get(f"{M}/handovers").get_data(as_text=True)
     assert f"引継ぎ #{h1}" in inbox
     assert SUMMARY not in inbox  # lists never show the content
@@ -162,7 +80,7 @@ def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
     assert "新座市子育て支援センター" in page
     h2 = sent_id(send(desk, cid, str(world.shien), message="お母さんは午後なら話せます"))
 
-    shien = client_for(app, world.shien_user)
+    shien = logged_in(app, world.shien_user)
     assert "お母さんは午後なら話せます" in shien.get(f"{M}/handovers/{h2}").get_data(as_text=True)
     assert post(shien, f"{M}/handovers/{h2}/accept").status_code == 302
     assert post(shien, f"{M}/handovers/{h2}/start").status_code == 302
@@ -192,7 +110,7 @@ def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
 
 
 def test_member_organisation_hands_over_to_the_desk(app, world):
-    hoken = client_for(app, world.hoken_user)
+    hoken = logged_in(app, world.hoken_user)
     cid = record(hoken, urgency="urgent")
     assert load(app, Consultation, cid).received_by_organization_id == world.hoken
     hid = sent_id(send(hoken, cid, "desk"))
@@ -200,7 +118,7 @@ def test_member_organisation_hands_over_to_the_desk(app, world):
     assert h.recipient_organization_id is None and h.sender_organization_id == world.hoken
     assert h.response_due_at - h.sent_at <= timedelta(days=6)
     assert {m.to_address for m in outbox(app) if m.kind == "handover_received"} == {world.desk, world.desk2}
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     assert f"引継ぎ #{hid}" in desk.get(f"{M}/handovers").get_data(as_text=True)
     assert post(desk, f"{M}/handovers/{hid}/accept").status_code == 302
     assert post(desk, f"{M}/handovers/{hid}/resolve", {"outcome": "窓口で対応した"}).status_code == 302
@@ -212,7 +130,7 @@ def test_member_organisation_hands_over_to_the_desk(app, world):
 
 
 def test_no_handover_without_consent(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     cid = record(desk, consent="not_given")
     page = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     assert "同意がないため引き継げません" in page
@@ -234,7 +152,7 @@ def test_no_handover_without_consent(app, world):
 
 
 def test_consent_state_is_required_and_not_required_needs_a_reason(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     response = post(desk, f"{M}/handovers/consultations/new", {**CONSULTATION, "consent": ""})
     assert response.status_code == 422
     assert "本人同意の状態を選んでください" in response.get_data(as_text=True)
@@ -247,7 +165,7 @@ def test_consent_state_is_required_and_not_required_needs_a_reason(app, world):
 
 
 def test_bad_recipients_are_refused(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     cid = record(desk)
     for recipient, message in [
         ("", "引継ぎ先を選んでください"),
@@ -259,7 +177,7 @@ def test_bad_recipients_are_refused(app, world):
         assert response.status_code == 422, recipient
         assert message in response.get_data(as_text=True)
     assert count(app, Handover) == 0
-    hoken = client_for(app, world.hoken_user)
+    hoken = logged_in(app, world.hoken_user)
     own = record(hoken)
     response = send(hoken, own, str(world.hoken))
     assert response.status_code == 422
@@ -272,15 +190,15 @@ def test_bad_recipients_are_refused(app, world):
 
 @pytest.fixture
 def sent(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     cid = record(desk)
     hid = sent_id(send(desk, cid, str(world.hoken)))
-    return SimpleNamespace(desk=desk, cid=cid, hid=hid, hoken=client_for(app, world.hoken_user))
+    return SimpleNamespace(desk=desk, cid=cid, hid=hid, hoken=logged_in(app, world.hoken_user))
 
 
 def test_second_accept_is_told_who_accepted(app, world, sent):
     assert post(sent.hoken, f"{M}/handovers/{sent.hid}/accept").status_code == 302
-    other = client_for(app, world.hoken_user2)
+    other = logged_in(app, world.hoken_user2)
     response = post(other, f"{M}/handovers/{sent.hid}/accept")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
@@ -356,7 +274,7 @@ def test_one_active_handover_per_consultation(app, world, sent):
 
 
 def test_close_without_handover(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     cid = record(desk)
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": ""}).status_code == 422
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": "窓口で情報提供"}).status_code == 302
@@ -401,8 +319,8 @@ def test_concurrent_accepts_exactly_one_wins(app, world, sent):
 
 
 def test_daily_counts_follow_sends_and_first_responses(app, world):
-    desk = client_for(app, world.desk)
-    hoken, shien = client_for(app, world.hoken_user), client_for(app, world.shien_user)
+    desk = logged_in(app, world.desk)
+    hoken, shien = logged_in(app, world.hoken_user), logged_in(app, world.shien_user)
     first = record(desk)
     h1 = sent_id(send(desk, first, str(world.hoken)))
     assert post(hoken, f"{M}/handovers/{h1}/decline", {"reason": "対象外"}).status_code == 302
@@ -434,7 +352,7 @@ def test_daily_counts_follow_sends_and_first_responses(app, world):
 def test_only_the_parties_and_the_desk_can_open(app, world, sent):
     urls = [f"{M}/handovers/{sent.hid}", f"{M}/handovers/{sent.hid}/slip",
             f"{M}/handovers/consultations/{sent.cid}"]
-    other = client_for(app, world.other_user)
+    other = logged_in(app, world.other_user)
     for url in urls:
         assert other.get(url).status_code == 404, url
     assert post(other, f"{M}/handovers/{sent.hid}/accept").status_code == 404
@@ -443,11 +361,11 @@ def test_only_the_parties_and_the_desk_can_open(app, world, sent):
     assert sent.hoken.get(urls[0]).status_code == 200
     assert sent.hoken.get(urls[2]).status_code == 404
     # A member user whose organisation is gone, another municipality's desk, the prefecture.
-    assert client_for(app, world.orphan_user).get(urls[0]).status_code == 404
-    kawagoe = client_for(app, world.desk_kawagoe)
+    assert logged_in(app, world.orphan_user).get(urls[0]).status_code == 404
+    kawagoe = logged_in(app, world.desk_kawagoe)
     assert kawagoe.get(f"/m/{f.KAWAGOE}/handovers/{sent.hid}").status_code == 404
-    assert client_for(app, world.prefecture).get(urls[0]).status_code == 403
-    assert client_for(app, world.admin).get(urls[0]).status_code == 403
+    assert logged_in(app, world.prefecture).get(urls[0]).status_code == 403
+    assert logged_in(app, world.admin).get(urls[0]).status_code == 403
     # Nobody refused left a trace of the content, and no refused opening was logged as a view.
     with app.app_context():
         set_scope(db.session, EVERYTHING)
@@ -523,10 +441,10 @@ def test_overdue_is_highlighted_and_escalated_once(app, world, sent, runner):
 
 def test_purge_erases_text_of_long_closed_consultations_and_keeps_figures(app, world, runner):
     # --no-vacuum: the rewrite runs as the tables' owner (tests/test_retention.py); this test is the text and figures.
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     old, recent, open_ = record(desk), record(desk), record(desk)
     hid = sent_id(send(desk, old, str(world.hoken)))
-    hoken = client_for(app, world.hoken_user)
+    hoken = logged_in(app, world.hoken_user)
     post(hoken, f"{M}/handovers/{hid}/accept")
     post(hoken, f"{M}/handovers/{hid}/resolve", {"outcome": "面談した"})
     post(desk, f"{M}/handovers/consultations/{recent}/close", {"outcome": "情報提供"})
@@ -604,10 +522,10 @@ def test_metrics(app, world):
         assert set(by_municipality) == {world.niiza_id}
         assert by_municipality[world.niiza_id].median_hours == pytest.approx(3.0)
 
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     html = desk.get(f"{M}/handovers/metrics").get_data(as_text=True)
     assert "たらい回し指数" in html and "新座市保健センター" in html
-    assert client_for(app, world.hoken_user).get(f"{M}/handovers/metrics").status_code == 403
+    assert logged_in(app, world.hoken_user).get(f"{M}/handovers/metrics").status_code == 403
 
 
 # ---------------------------------------------------------------------------
@@ -635,7 +553,7 @@ def _bulk(app, world, n):
                                             ("hoken_user", "incoming"), ("shien_user", "outgoing"),
                                             ("desk", "consultations")])
 def test_inbox_query_count_is_constant(app, world, email_attr, box):
-    client = client_for(app, getattr(world, email_attr))
+    client = logged_in(app, getattr(world, email_attr))
     url = f"{M}/handovers?box={box}"
     _bulk(app, world, 3)
     client.get(url)
@@ -655,7 +573,7 @@ def test_home_shows_what_needs_action(app, world, sent):
 
 
 def test_an_organisation_with_handovers_cannot_be_deleted_and_nothing_changes(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     h = sent_id(send(desk, record(desk), str(world.hoken)))
     path = f"{M}/members/{world.hoken}/delete"
     page = desk.get(path).get_data(as_text=True)

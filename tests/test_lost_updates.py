@@ -28,7 +28,7 @@ from tenants.reconfirmation.models import ReconfirmationTask
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tenants.scoping import Scope, scoped
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, login
+from tests.conftest import arranged, csrf_token, logged_in
 
 M = f"/m/{f.NIIZA}"
 
@@ -132,12 +132,6 @@ def world(app):
             member=f.user(Role.MEMBER, m, organization_=org).email,
             prefecture=f.user(Role.PREFECTURE).email,
         )
-
-
-def logged_in(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
 
 
 def organization(app, org_id):

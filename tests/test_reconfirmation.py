@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -20,9 +19,9 @@ from tenants.members.models import Contact
 from tenants.models import Municipality
 from tenants.reconfirmation import services
 from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTask
-from tenants.scoping import Scope, TenantScopeError, set_scope
+from tenants.scoping import TenantScopeError
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, in_municipality, logged_in
 
 DESK_INDEX = f"/m/{f.NIIZA}/reconfirmation"
 MINE = f"/m/{f.NIIZA}/my/contacts"
@@ -106,22 +105,6 @@ def world(app):
             desk_kawagoe=f.user(Role.DESK, kawagoe).email,
         )
     return w
-
-
-@contextmanager
-def in_municipality(app, code=f.NIIZA):
-    """Service calls as a request of that municipality would make them."""
-    with app.app_context():
-        m = db.session.scalar(select(Municipality).where(Municipality.code == code))
-        set_scope(db.session, Scope(municipality_id=m.id))
-        yield db.session
-        db.session.commit()
-
-
-def logged_in(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
 
 
 def desk_post(client, path, data=None):

@@ -19,7 +19,7 @@ from tenants.registration.models import Registration
 from tenants.registration.services import address_key
 from tenants.scoping import EVERYTHING, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
+from tests.conftest import arranged, count_queries, csrf_token, login, outbox
 
 JOIN = "/m/112305/join"
 QUEUE = "/m/112305/registrations"
@@ -80,16 +80,6 @@ def apply(client, path: str = JOIN, remote: str | None = None, **overrides):
 
 def post(client, path: str, data: dict | None = None):
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, QUEUE)})
-
-
-def outbox(app, kind: str | None = None) -> list[OutboxMessage]:
-    with app.app_context():
-        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
-        if kind:
-            stmt = stmt.where(OutboxMessage.kind == kind)
-        messages = db.session.scalars(stmt).all()
-        db.session.expunge_all()
-        return messages
 
 
 def registrations(app) -> list[Registration]:

@@ -8,8 +8,8 @@ import pytest
 
 from portal.accounts.models import Role
 from tests import factories as f
-from tests.conftest import arranged
-from tests.test_handovers import client_for, post, record, send, sent_id
+from tests.conftest import arranged, logged_in
+from tests.support.handovers import post, record, send, sent_id
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def _login(page, base, email):
 
 
 def _handover(app, niiza, **consultation) -> int:
-    desk = client_for(app, niiza["desk"])
+    desk = logged_in(app, niiza["desk"])
     cid = record(desk, **consultation)
     hid = sent_id(send(desk, cid, str(niiza["hoken"])))
     if consultation.get("then_consent"):
