@@ -16,7 +16,7 @@ from tenants.handovers.models import Consultation, Handover, HandoverDay
 from tenants.members.models import Contact
 from tests import factories as f
 from tests.conftest import arranged, csrf_token, logged_in, login
-from tests.support.handovers import count, handover_world, load, record, send, sent_id
+from tests.support.handovers import count, handover_world, load, send, sent_id
 
 M = f"/m/{f.NIIZA}"
 OUR_500 = "エラーが発生しました"
@@ -60,8 +60,9 @@ def world(app):
 def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, database, world):
     # send_handover writes the handover inside a savepoint, then the day's
     # count: that second write fails, so the whole request must roll back.
+    with arranged(app):
+        consultation_id = f.consultation(world.desk).id
     desk = logged_in(app, world.desk)
-    consultation_id = record(desk)
     with failing_insert(app, database, "handover_days"):
         response = send(desk, consultation_id, str(world.hoken))
     assert response.status_code == 500

@@ -21,7 +21,8 @@ from tenants.models import Municipality
 from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
 from tests.conftest import arranged, count_queries, logged_in, outbox
-from tests.support.handovers import CONSULTATION, M, SUMMARY, count, handover_world, load, post, record, send, sent_id
+from tests.factories import CONSULTATION, SUMMARY
+from tests.support.handovers import M, count, handover_world, load, post, record, send, sent_id
 
 
 @pytest.fixture
@@ -130,8 +131,9 @@ def test_member_organisation_hands_over_to_the_desk(app, world):
 
 
 def test_no_handover_without_consent(app, world):
+    with arranged(app):
+        cid = f.consultation(world.desk, consent="not_given").id
     desk = logged_in(app, world.desk)
-    cid = record(desk, consent="not_given")
     page = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     assert "同意がないため引き継げません" in page
     response = send(desk, cid, str(world.hoken))
@@ -165,8 +167,9 @@ def test_consent_state_is_required_and_not_required_needs_a_reason(app, world):
 
 
 def test_bad_recipients_are_refused(app, world):
+    with arranged(app):
+        cid, own = f.consultation(world.desk).id, f.consultation(world.hoken_user).id
     desk = logged_in(app, world.desk)
-    cid = record(desk)
     for recipient, message in [
         ("", "引継ぎ先を選んでください"),
         ("desk", "総合支援窓口から総合支援窓口へは引き継げません"),
@@ -178,7 +181,6 @@ def test_bad_recipients_are_refused(app, world):
         assert message in response.get_data(as_text=True)
     assert count(app, Handover) == 0
     hoken = logged_in(app, world.hoken_user)
-    own = record(hoken)
     response = send(hoken, own, str(world.hoken))
     assert response.status_code == 422
     assert "自分の団体には引き継げません" in response.get_data(as_text=True)
@@ -190,10 +192,11 @@ def test_bad_recipients_are_refused(app, world):
 
 @pytest.fixture
 def sent(app, world):
-    desk = logged_in(app, world.desk)
-    cid = record(desk)
-    hid = sent_id(send(desk, cid, str(world.hoken)))
-    return SimpleNamespace(desk=desk, cid=cid, hid=hid, hoken=logged_in(app, world.hoken_user))
+    """A consultation of the desk's, sent to the health centre; the two parties logged in."""
+    with arranged(app):
+        c = f.consultation(world.desk)
+        cid, hid = c.id, f.handover(c, world.hoken).id
+    return SimpleNamespace(desk=logged_in(app, world.desk), cid=cid, hid=hid, hoken=logged_in(app, world.hoken_user))
 
 
 def test_second_accept_is_told_who_accepted(app, world, sent):
@@ -274,8 +277,9 @@ def test_one_active_handover_per_consultation(app, world, sent):
 
 
 def test_close_without_handover(app, world):
+    with arranged(app):
+        cid = f.consultation(world.desk).id
     desk = logged_in(app, world.desk)
-    cid = record(desk)
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": ""}).status_code == 422
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": "窓口で情報提供"}).status_code == 302
     c = load(app, Consultation, cid)
@@ -441,17 +445,15 @@ def test_overdue_is_highlighted_and_escalated_once(app, world, sent, runner):
 
 def test_purge_erases_text_of_long_closed_consultations_and_keeps_figures(app, world, runner):
     # --no-vacuum: the rewrite runs as the tables' owner (tests/test_retention.py); this test is the text and figures.
+    with arranged(app):
+        old, recent, open_ = (f.consultation(world.desk) for _ in range(3))
+        h = f.handover(old, world.hoken)
+        f.respond(h, "accept", world.hoken_user)
+        f.respond(h, "resolve", world.hoken_user, "面談した")
+        f.close(recent, "情報提供")
+        old.closed_at = utcnow() - timedelta(days=5 * 366)
+        old, recent, open_, hid = old.id, recent.id, open_.id, h.id
     desk = logged_in(app, world.desk)
-    old, recent, open_ = record(desk), record(desk), record(desk)
-    hid = sent_id(send(desk, old, str(world.hoken)))
-    hoken = logged_in(app, world.hoken_user)
-    post(hoken, f"{M}/handovers/{hid}/accept")
-    post(hoken, f"{M}/handovers/{hid}/resolve", {"outcome": "面談した"})
-    post(desk, f"{M}/handovers/consultations/{recent}/close", {"outcome": "情報提供"})
-    with app.app_context():
-        set_scope(db.session, EVERYTHING)
-        db.session.get(Consultation, old).closed_at = utcnow() - timedelta(days=5 * 366)
-        db.session.commit()
     with app.app_context():
         set_scope(db.session, Scope(municipality_id=world.niiza_id))
         before = metrics.municipality_summary()
@@ -573,8 +575,9 @@ def test_home_shows_what_needs_action(app, world, sent):
 
 
 def test_an_organisation_with_handovers_cannot_be_deleted_and_nothing_changes(app, world):
+    with arranged(app):
+        h = f.handover(f.consultation(world.desk), world.hoken).id
     desk = logged_in(app, world.desk)
-    h = sent_id(send(desk, record(desk), str(world.hoken)))
     path = f"{M}/members/{world.hoken}/delete"
     page = desk.get(path).get_data(as_text=True)
     assert "削除できません" in page and "引継ぎ・相談の記録が 1 件" in page

@@ -19,7 +19,7 @@ from tenants.members.models import Contact, MemberOrganization
 from tenants.scoping import EVERYTHING, set_scope
 from tests import factories as f
 from tests.conftest import arranged, logged_in, login
-from tests.support.handovers import M, handover_world, post, record, send, sent_id
+from tests.support.handovers import M, handover_world, post, send, sent_id
 
 
 @pytest.fixture
@@ -52,8 +52,8 @@ def test_the_outbox_shows_kinds_in_japanese(app):
 
 
 def test_resolved_mail_says_hikitsuida(app, world):
-    desk = logged_in(app, world.desk)
-    hid = sent_id(send(desk, record(desk), str(world.hoken)))
+    with arranged(app):
+        hid = f.handover(f.consultation(world.desk), world.hoken).id
     hoken = logged_in(app, world.hoken_user)
     assert post(hoken, f"{M}/handovers/{hid}/accept").status_code == 302
     assert post(hoken, f"{M}/handovers/{hid}/resolve", {"outcome": "発達相談の予約をとった。"}).status_code == 302
@@ -64,8 +64,9 @@ def test_resolved_mail_says_hikitsuida(app, world):
 
 
 def test_a_consultation_not_yet_handed_over_is_not_badged_in_progress(app, world):
+    with arranged(app):
+        cid = f.consultation(world.desk).id
     desk = logged_in(app, world.desk)
-    cid = record(desk)
     badge = re.compile(r'data-testid="consultation-status"><span class="status__label">([^<]+)<')
     assert badge.findall(desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)) == ["引継ぎ前"]
     inbox = desk.get(f"{M}/handovers?box=consultations").get_data(as_text=True)

@@ -1,8 +1,8 @@
 """The handover tests' municipality and their HTTP steps, shared by every module that needs them.
 
-A handover that is only a test's setup comes from ``factories.consultation`` /
-``factories.handover`` (the service layer, no HTTP); the steps here are for
-tests of the HTTP flow itself.
+A consultation or handover that is only a test's setup comes from the
+factories (``f.consultation``, ``f.handover``: the services, no HTTP); the
+steps here are for tests of the forms and buttons themselves.
 """
 
 from __future__ import annotations
@@ -18,12 +18,6 @@ from tests import factories as f
 from tests.conftest import arranged, csrf_token
 
 M = f"/m/{f.NIIZA}"
-SUMMARY = "3歳児の言葉の遅れが心配。母親が一人で抱え込んでいる様子。"
-# The consultation form as the desk fills it in.
-CONSULTATION = {
-    "category": "development", "urgency": "normal", "age_band": "age3_5", "summary": SUMMARY,
-    "contact_preference": "平日午後に電話", "case_reference": "R8-0012", "consent": "given", "consent_reason": "",
-}
 
 
 def handover_world(app) -> SimpleNamespace:
@@ -63,7 +57,7 @@ def post(client, url, data=None, follow=False):
 
 def record(client, **data) -> int:
     """A consultation recorded through the form; its id."""
-    response = post(client, f"{M}/handovers/consultations/new", {**CONSULTATION, **data})
+    response = post(client, f"{M}/handovers/consultations/new", {**f.CONSULTATION, **data})
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
