@@ -130,6 +130,26 @@ def declaration(municipality_, status: str = "established", declared_on: date | 
     return d
 
 
+def one_member(code: str = NIIZA):
+    """A municipality with its network and one member organisation (保健センター, one contact). (municipality, org)"""
+    m = municipality(code)
+    network(m)
+    org = organization(m, "新座市保健センター", "hoken_center")
+    contact(org, "見本 花子")
+    return m, org
+
+
+def saitama(niiza_declared: date | None = None, saitama_declared: date | None = None):
+    """Saitama's municipalities; 新座市 and さいたま市 with their networks, declared 設置済. (niiza, saitama city)"""
+    municipalities.load("11")
+    niiza, saitama_city = municipality(NIIZA), municipality(SAITAMA)
+    network(niiza, "新座市子育てネットワーク推進委員会")
+    network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
+    declaration(niiza, "established", niiza_declared)
+    declaration(saitama_city, "established", saitama_declared)
+    return niiza, saitama_city
+
+
 def activity(municipality_, held_on: date, title: str = "情報交換会", kind: str = "exchange", **data):
     """A network activity (活動記録)."""
     from tenants.activities.models import NetworkActivity

@@ -55,12 +55,7 @@ def _handover(municipality_, *, sent_days_ago: int = 10, due_days: int = 3, answ
 @pytest.fixture
 def saitama(app):
     with arranged(app):
-        municipalities.load("11")
-        niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
-        f.network(niiza, "新座市子育てネットワーク推進委員会")
-        f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
-        f.declaration(niiza, "established", date(2009, 7, 1))
-        f.declaration(saitama_city, "established", date(2009, 4, 1))
+        niiza, saitama_city = f.saitama(niiza_declared=date(2009, 7, 1), saitama_declared=date(2009, 4, 1))
         org = f.organization(niiza, "新座市保健センター", "hoken_center", email=SECRET_ORG_EMAIL)
         f.contact(org, SECRET_CONTACT, name_kana=SECRET_CONTACT_KANA, email=SECRET_EMAIL, phone=SECRET_PHONE)
         member_org = f.organization(niiza, "新座市立見本小学校", "shogakko")
