@@ -22,6 +22,7 @@ from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
 from tests.conftest import arranged, count_queries, logged_in, outbox
 from tests.factories import CONSULTATION, SUMMARY
+from tests.support.clock import frozen_clock
 from tests.support.handovers import M, count, handover_world, load, post, record, send, sent_id
 
 
@@ -114,10 +115,13 @@ def test_member_organisation_hands_over_to_the_desk(app, world):
     hoken = logged_in(app, world.hoken_user)
     cid = record(hoken, urgency="urgent")
     assert load(app, Consultation, cid).received_by_organization_id == world.hoken
-    hid = sent_id(send(hoken, cid, "desk"))
+    with frozen_clock(datetime(2026, 11, 24, 7, 0)):  # Tuesday 16:00 JST
+        hid = sent_id(send(hoken, cid, "desk"))
     h = load(app, Handover, hid)
     assert h.recipient_organization_id is None and h.sender_organization_id == world.hoken
-    assert h.response_due_at - h.sent_at <= timedelta(days=6)
+    # 至急: 3 working hours, 16:00-17:15 on Tuesday and 8:30-10:15 on Wednesday.
+    assert h.sent_at == datetime(2026, 11, 24, 7, 0)
+    assert h.response_due_at == datetime(2026, 11, 25, 1, 15)  # Wednesday 10:15 JST
     assert {m.to_address for m in outbox(app) if m.kind == "handover_received"} == {world.desk, world.desk2}
     desk = logged_in(app, world.desk)
     assert f"引継ぎ #{hid}" in desk.get(f"{M}/handovers").get_data(as_text=True)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.timeutil import JST, fiscal_year_label, today_jst, wareki
+from portal.timeutil import fiscal_year_label, today_jst, wareki
 from tenants.audit.models import AuditEntry
 from tenants.members.freshness import Freshness, freshness, last_april_first, stale_before
 from tenants.members.models import Contact
@@ -22,6 +22,7 @@ from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTas
 from tenants.scoping import TenantScopeError
 from tests import factories as f
 from tests.conftest import arranged, count_queries, csrf_token, form_fields, in_municipality, logged_in
+from tests.support.clock import frozen_clock
 
 DESK_INDEX = f"/m/{f.NIIZA}/reconfirmation"
 MINE = f"/m/{f.NIIZA}/my/contacts"
@@ -61,8 +62,14 @@ def test_freshness_dates_on_a_leap_day():
     assert freshness(date(2027, 3, 1), date(2028, 2, 29)) is Freshness.DUE
 
 
-def test_today_is_the_date_in_japan():
-    assert today_jst() in {datetime.now(JST).date(), (datetime.now(JST) - timedelta(seconds=5)).date()}
+@pytest.mark.parametrize("now_utc,today", [
+    (datetime(2026, 3, 31, 14, 59), date(2026, 3, 31)),  # 23:59 in Japan
+    (datetime(2026, 3, 31, 15, 0), date(2026, 4, 1)),  # midnight in Japan, still 31 March in UTC: 人事異動 day
+    (datetime(2026, 12, 31, 15, 30), date(2027, 1, 1)),
+])
+def test_today_is_the_date_in_japan(now_utc, today):
+    with frozen_clock(now_utc):
+        assert today_jst() == today
 
 
 # ---------------------------------------------------------------------------
