@@ -42,7 +42,7 @@ def _last_link(app, kind):
 
 
 def _post(client, path, data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    return client.post(path, data={**data, "csrf_token": csrf_token(client)})
 
 
 def test_invitation_sets_a_password_once_and_logs_in(app, client, invited):

@@ -97,7 +97,7 @@ def test_nul_in_a_form_field_is_refused_and_nothing_is_stored(app, client, world
     login(client, world["desk"])
     url = M + path.format(org=world["org_id"])
     before = _counts(app)
-    response = client.post(url, data={**data, "csrf_token": csrf_token(client, f"{M}/members")})
+    response = client.post(url, data={**data, "csrf_token": csrf_token(client)})
     assert response.status_code == 400
     assert _is_japanese_page(response)
     assert "使えない文字" in response.get_data(as_text=True)
@@ -106,7 +106,7 @@ def test_nul_in_a_form_field_is_refused_and_nothing_is_stored(app, client, world
 
 def test_every_post_route_refuses_nul_before_touching_the_database(app, client, world):
     login(client, world["admin"])
-    token = csrf_token(client, "/dashboard/")
+    token = csrf_token(client)
     for rule in routes(app, "POST"):
         response = client.post(path_for(rule), data={"csrf_token": token, "name": "\x00"})
         assert response.status_code == 400, (rule.rule, response.status_code)
@@ -117,7 +117,7 @@ def test_other_control_characters_are_stripped_tab_and_newline_kept(app, client,
     login(client, world["desk"])
     response = client.post(f"{M}/activities/new", data={
         "kind": "exchange", "held_on": "2026-11-01", "title": "情報\x0b交換会\x1b", "note": "一行目\r\n二行目\t\x07終",
-        "csrf_token": csrf_token(client, f"{M}/activities/new"),
+        "csrf_token": csrf_token(client),
     })
     assert response.status_code == 302
     with app.app_context():
@@ -132,7 +132,7 @@ def test_other_control_characters_are_stripped_tab_and_newline_kept(app, client,
 
 def test_every_id_in_a_path_beyond_the_database_integer_is_not_found(app, client, world):
     login(client, world["admin"])
-    token = csrf_token(client, "/dashboard/")
+    token = csrf_token(client)
     rules = [r for r in app.url_map.iter_rules()
              if any(isinstance(c, IntegerConverter) for c in r._converters.values())]
     assert len(rules) >= 15
@@ -178,7 +178,7 @@ def test_integer_query_parameters_out_of_range_count_as_missing(client, world, v
 
 def test_json_bodies_are_refused_on_every_post_route_and_create_nothing(app, client, world):
     login(client, world["desk"])
-    token = csrf_token(client, f"{M}/members/new")
+    token = csrf_token(client)
     before = _counts(app)
     bodies = ['{"name": "JSONの団体", "category": "npo", "status": "active"}', '[1, 2]', '{"name": 5}', "null"]
     for rule in routes(app, "POST"):
@@ -194,7 +194,7 @@ def test_json_bodies_are_refused_on_every_post_route_and_create_nothing(app, cli
 
 def test_form_posts_and_empty_posts_still_work(client, world):
     login(client, world["desk"])
-    token = csrf_token(client, f"{M}/members/new")
+    token = csrf_token(client)
     response = client.post(f"{M}/members/new", data={"name": "子育てひろば", "category": "npo", "status": "active",
                                                       "csrf_token": token})
     assert response.status_code == 302

@@ -93,7 +93,7 @@ def desk_with_contact(app):
 def test_the_error_page_renders_after_a_failed_statement(app, client, database, desk_with_contact):
     # 「今日確認した」 writes the contact, then its audit entry: the audit INSERT fails.
     login(client, desk_with_contact["desk"])
-    token = csrf_token(client, f"{M}/members")
+    token = csrf_token(client)
     with failing_insert(app, database, "audit_entries"):
         response = client.post(f"{M}/contacts/{desk_with_contact['contact_id']}/confirm", data={"csrf_token": token})
     assert response.status_code == 500

@@ -115,12 +115,12 @@ def world(app):
 
 
 def desk_post(client, path, data=None):
-    return client.post(path, data={"csrf_token": csrf_token(client, DESK_INDEX), **(data or {})})
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})})
 
 
 def member_post(client, path, data=None):
     # An edit form also carries the version it was loaded with.
-    fields = form_fields(client, path) if path.endswith("/edit") else {"csrf_token": csrf_token(client, MINE)}
+    fields = form_fields(client, path) if path.endswith("/edit") else {"csrf_token": csrf_token(client)}
     return client.post(path, data={**fields, **(data or {})})
 
 
@@ -513,7 +513,7 @@ def test_desk_pages_are_403_for_prefecture_and_members(app, world, who):
         round_ = services.start_round(world.today, None)
         round_id, task_id = round_.id, round_.tasks[0].id
     client = logged_in(app, getattr(world, who))
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     assert client.get(DESK_INDEX).status_code == 403
     assert client.get(f"{DESK_INDEX}/tasks/{task_id}").status_code == 403
     for path in ("start", f"{round_id}/close", f"contacts/{world.yamada}/confirm"):
@@ -526,7 +526,7 @@ def test_desk_pages_are_403_for_prefecture_and_members(app, world, who):
 @pytest.mark.parametrize("who", ["desk", "admin", "prefecture"])
 def test_member_pages_are_403_for_everyone_else(app, world, who):
     client = logged_in(app, getattr(world, who))
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     assert client.get(MINE).status_code == 403
     assert client.get(f"{MINE}/new").status_code == 403
     assert client.get(f"{MINE}/{world.yamada}/edit").status_code == 403

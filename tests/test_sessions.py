@@ -61,7 +61,7 @@ def rows(app, email):
 def test_a_cookie_copied_before_logout_is_worthless_after(app, people):
     desk = at_home(app, people["desk"])
     thief = stolen_copy(app, desk)
-    response = desk.post("/logout", data={"csrf_token": csrf_token(desk, HOME)})
+    response = desk.post("/logout", data={"csrf_token": csrf_token(desk)})
     assert response.headers["Location"] == "/login"
     assert_signed_out(thief)
     assert_signed_out(desk)
@@ -70,7 +70,7 @@ def test_a_cookie_copied_before_logout_is_worthless_after(app, people):
 
 def test_logout_ends_only_this_browser(app, people):
     desk, other = at_home(app, people["desk"]), at_home(app, people["desk"])
-    desk.post("/logout", data={"csrf_token": csrf_token(desk, HOME)})
+    desk.post("/logout", data={"csrf_token": csrf_token(desk)})
     assert other.get(HOME).status_code == 200
 
 
@@ -88,7 +88,7 @@ def test_password_change_ends_every_other_session(app, people):
     thief = stolen_copy(app, other)
     response = desk.post("/account/password", data={
         "current": f.PASSWORD, "password": "a-much-longer-new-passphrase", "confirm": "a-much-longer-new-passphrase",
-        "csrf_token": csrf_token(desk, "/account/password"),
+        "csrf_token": csrf_token(desk),
     })
     assert response.status_code == 302, response.get_data(as_text=True)
     assert_signed_out(other)
@@ -103,7 +103,7 @@ def test_deactivation_ends_every_session(app, people):
     thief = stolen_copy(app, desk)
     admin = at_home(app, people["admin"])
     target = user_id(app, people["desk"])
-    response = admin.post(f"/admin/users/{target}/deactivate", data={"csrf_token": csrf_token(admin, "/admin/users")})
+    response = admin.post(f"/admin/users/{target}/deactivate", data={"csrf_token": csrf_token(admin)})
     assert response.status_code == 302
     assert "利用を停止しました" in admin.get("/admin/users").get_data(as_text=True)
     assert_signed_out(desk)
@@ -123,7 +123,7 @@ def test_a_deactivated_account_is_signed_out_even_if_set_inactive_directly(app, 
 def test_an_administrator_cannot_deactivate_themselves(app, people):
     admin = at_home(app, people["admin"])
     me = user_id(app, people["admin"])
-    response = admin.post(f"/admin/users/{me}/deactivate", data={"csrf_token": csrf_token(admin, "/admin/users")},
+    response = admin.post(f"/admin/users/{me}/deactivate", data={"csrf_token": csrf_token(admin)},
                           follow_redirects=True)
     assert "自分自身のアカウントは停止できません" in response.get_data(as_text=True)
     with app.app_context():
@@ -138,7 +138,7 @@ def test_sign_out_everywhere_from_the_admin_page(app, people):
     assert "すべての端末からログアウト" in page and "desk@example.jp" in page
     target = user_id(app, people["desk"])
     response = admin.post(f"/admin/users/{target}/sign-out-everywhere",
-                          data={"csrf_token": csrf_token(admin, "/admin/users")}, follow_redirects=True)
+                          data={"csrf_token": csrf_token(admin)}, follow_redirects=True)
     assert "すべての端末からログアウトさせました（2 件）" in response.get_data(as_text=True)
     for client in (desk, other, thief):
         assert_signed_out(client)
@@ -151,7 +151,7 @@ def test_only_administrators_reach_the_sessions_page(app, people):
     desk = at_home(app, people["desk"])
     assert desk.get("/admin/users").status_code == 403
     target = user_id(app, people["admin"])
-    response = desk.post(f"/admin/users/{target}/sign-out-everywhere", data={"csrf_token": csrf_token(desk, HOME)})
+    response = desk.post(f"/admin/users/{target}/sign-out-everywhere", data={"csrf_token": csrf_token(desk)})
     assert response.status_code == 403
     assert rows(app, people["admin"]) == []
     assert app.test_client().get("/admin/users").status_code == 302
@@ -200,6 +200,6 @@ def test_lifetimes_come_from_the_environment(monkeypatch, tmp_path):
 def test_login_prunes_dead_sessions(app, people):
     for _ in range(3):
         c = at_home(app, people["desk"])
-        c.post("/logout", data={"csrf_token": csrf_token(c, HOME)})
+        c.post("/logout", data={"csrf_token": csrf_token(c)})
     at_home(app, people["desk"])
     assert [r.ended_reason for r in rows(app, people["desk"])] == [None]

@@ -51,7 +51,7 @@ def handover_world(app) -> SimpleNamespace:
 
 
 def post(client, url, data=None, follow=False):
-    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client, f"{M}/handovers")},
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)},
                        follow_redirects=follow)
 
 
