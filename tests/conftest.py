@@ -1,7 +1,9 @@
-"""Fixtures: every database test runs once on SQLite and once on PostgreSQL.
+"""Fixtures, and the helpers most tests use (arranged, logged_in, csrf_token, outbox, ...).
 
-Without PostgreSQL the PostgreSQL half is skipped, loudly; on CI (CI=true)
-an unreachable PostgreSQL fails the run instead.
+Every database test runs once on SQLite and once on PostgreSQL. Without
+PostgreSQL the PostgreSQL half is skipped, loudly; on CI (CI=true) an
+unreachable PostgreSQL fails the run instead. Test data: tests/factories.py;
+helpers of a few modules: tests/support/.
 """
 
 from __future__ import annotations
