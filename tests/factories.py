@@ -6,9 +6,8 @@ import itertools
 from contextlib import contextmanager
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from flask import current_app
+from sqlalchemy import select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
@@ -203,8 +202,7 @@ def handover(c: Consultation, to, by: User | str | None = None, *, now: datetime
 
 
 def respond(h: Handover, action: str, by: User | str, text: str = "", *, now: datetime | None = None) -> Handover:
-    """``by`` takes ``action`` on ``h``: accept, decline (text: the reason), start, resolve (text: the outcome)
-    or withdraw."""
+    """``by`` takes ``action`` on ``h``: accept, start or withdraw; decline or resolve with ``text``."""
     user = _user_of(by)
     with _as_party_of(user) as party:
         if action in ("decline", "resolve"):
