@@ -1,22 +1,31 @@
-"""Fixtures: every database test runs once on SQLite and once on PostgreSQL.
+"""Fixtures, and the helpers most tests use (arranged, logged_in, csrf_token, outbox, ...).
 
-Without PostgreSQL the PostgreSQL half is skipped, loudly; on CI (CI=true)
-an unreachable PostgreSQL fails the run instead.
+Every database test runs once on SQLite and once on PostgreSQL. Without
+PostgreSQL the PostgreSQL half is skipped, loudly; on CI (CI=true) an
+unreachable PostgreSQL fails the run instead. Test data: tests/factories.py;
+helpers of a few modules: tests/support/.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from flask import g
+from flask_wtf.csrf import generate_csrf
+from jinja2 import BytecodeCache
+from sqlalchemy import event, select
 
 from portal import create_app
 from portal.extensions import db
-from tenants.scoping import EVERYTHING, set_scope
+from portal.mail.models import OutboxMessage
+from tenants.models import Municipality
+from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import databases
+from tests.factories import NIIZA, PASSWORD
 
 TEST_CONFIG = {
     "KOSODATE_ENV": "test",
@@ -54,9 +63,30 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the session: every test's new app would compile them again.
+
+    Keyed by template name and checked against the source, as Jinja's own caches are.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 @pytest.fixture
 def app(database):
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database.new_url()})
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     database.prepare(app)
     yield app
     with app.app_context():
@@ -88,15 +118,35 @@ def arranged(app):
         db.session.commit()
 
 
+@contextmanager
+def in_municipality(app, code: str = NIIZA):
+    """Service calls and reads as a request of that municipality would make them, then commit."""
+    with app.app_context():
+        m = db.session.scalar(select(Municipality).where(Municipality.code == code))
+        set_scope(db.session, Scope(municipality_id=m.id))
+        yield db.session
+        db.session.commit()
+
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    html = client.get(path, follow_redirects=True).get_data(as_text=True)
-    match = CSRF_META.search(html) or CSRF_INPUT.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+def csrf_token(client) -> str:
+    """The CSRF token any page would give ``client`` now, made without a request.
+
+    Flask-WTF keeps a raw token in the (cookie) session and signs it for each
+    page; its own generate_csrf signs the client's, in a request carrying the
+    client's cookie. Tokens on the pages themselves are still read by
+    form_fields and tests/live.py.
+    """
+    app = client.application
+    with client.session_transaction() as session:
+        session.setdefault("csrf_token", secrets.token_hex(20))
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    with app.test_request_context(headers={"Cookie": f"{cookie.key}={cookie.value}"}):
+        g.pop("csrf_token", None)  # cached per app context, which an enclosing one would share
+        return generate_csrf()
 
 
 VERSION_INPUT = re.compile(r'<input[^>]*name="(version|version_loaded)"[^>]*value="([^"]*)"')
@@ -110,10 +160,29 @@ def form_fields(client, path: str) -> dict:
     return {"csrf_token": match.group(1), **dict(VERSION_INPUT.findall(html))}
 
 
-def login(client, email: str, password: str = "correct-horse-battery", next_url: str | None = None):
-    token = csrf_token(client, "/login")
+def login(client, email: str, password: str = PASSWORD, next_url: str | None = None):
+    token = csrf_token(client)
     url = "/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def logged_in(app, email: str, password: str = PASSWORD):
+    """A new test client (a browser of its own), logged in as ``email``."""
+    client = app.test_client()
+    response = login(client, email, password)
+    assert response.status_code == 302, f"login of {email} answered {response.status_code}"
+    return client
+
+
+def outbox(app, kind: str | None = None) -> list[OutboxMessage]:
+    """The messages queued so far, oldest first (detached), of one kind if told."""
+    with app.app_context():
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind:
+            stmt = stmt.where(OutboxMessage.kind == kind)
+        messages = list(db.session.scalars(stmt))
+        db.session.expunge_all()
+        return messages
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import psycopg
 from sqlalchemy import create_engine, exc, text
 from sqlalchemy.engine import make_url
 
-from portal.extensions import db
 from portal import app_role
+from portal.extensions import db
 from tenants import row_security
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -74,6 +75,7 @@ class SqliteDatabase:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.template: Path | None = None
 
     def new_url(self) -> str:
         # A new file per test: the cleanest possible database, and shareable
@@ -81,8 +83,17 @@ class SqliteDatabase:
         return f"sqlite:///{self.folder / (uuid.uuid4().hex + '.sqlite3')}"
 
     def prepare(self, app) -> None:
-        with app.app_context():
-            db.create_all()
+        # The schema is made once per session; each test gets a copy of that file
+        # (the app has not connected yet: create_app opens no connection).
+        if self.template is None:
+            template = self.folder / "template.sqlite3"
+            engine = create_engine(f"sqlite:///{template}")
+            try:
+                db.metadata.create_all(engine)
+            finally:
+                engine.dispose()
+            self.template = template
+        shutil.copyfile(self.template, make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
 
     def close(self) -> None:
         pass
@@ -101,7 +112,7 @@ class PostgresDatabase:
         return as_role(self.url, APP_ROLE) if AS_APP_ROLE else self.url
 
     def prepare(self, app) -> None:
-        # Schema and truncation as the owner, whichever role the app connects as.
+        # Schema and emptying as the owner, whichever role the app connects as.
         if not self.schema_ready:
             with self.owner.begin() as conn:
                 db.metadata.create_all(conn)
@@ -110,9 +121,22 @@ class PostgresDatabase:
                 pg_grant_app_role(self.url)
             self.schema_ready = True
             return
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        # Empty only what the last test wrote, children first: a test writes a few
+        # small tables, and DELETE of those is some ten times quicker than a
+        # TRUNCATE of every table. Every sequence used since is restarted (also
+        # one a rolled-back insert advanced), so ids start at 1 as before.
+        names = [t.name for t in db.metadata.sorted_tables]
+        written = " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT FROM \"{n}\")" for n in names)
         with self.owner.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            dirty = set(conn.scalars(text(written)))
+            for n in reversed(names):
+                if n in dirty:
+                    conn.execute(text(f'DELETE FROM "{n}"'))
+            for (sequence,) in conn.execute(text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences"
+                " WHERE last_value IS NOT NULL"
+            )):
+                conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
     def close(self) -> None:
         self.owner.dispose()

@@ -83,7 +83,7 @@ def test_another_municipality_is_404_for_every_allowed_municipal_role(app, two_m
             continue
         client = app.test_client()
         login(client, users[role])
-        token = csrf_token(client, "/")
+        token = csrf_token(client)
         response = _send(client, method, _url(app, endpoint, other), token)
         assert response.status_code == 404, (role, response.status_code)
         # ... exactly as a code that does not exist at all
@@ -94,7 +94,7 @@ def test_another_municipality_is_404_for_every_allowed_municipal_role(app, two_m
 def test_anonymous_users_are_sent_to_login(app, two_municipalities, endpoint, method, roles):
     own, _, _ = two_municipalities
     client = app.test_client()
-    token = csrf_token(client, "/login")
+    token = csrf_token(client)
     response = _send(client, method, _url(app, endpoint, own), token)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
@@ -107,7 +107,7 @@ def test_wrong_roles_get_403(app, two_municipalities, endpoint, method, roles):
     for role in wrong:
         client = app.test_client()
         login(client, users[role])
-        token = csrf_token(client, "/")
+        token = csrf_token(client)
         response = _send(client, method, _url(app, endpoint, own), token)
         assert response.status_code == 403, (role, response.status_code)
         assert "この操作はできません" in response.get_data(as_text=True)

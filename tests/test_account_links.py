@@ -10,8 +10,8 @@ from portal.accounts import invitations
 from portal.accounts.models import AccountToken, Role, User
 from portal.accounts.passwords import password_problems
 from portal.extensions import db
-from portal.timeutil import utcnow
 from portal.mail.models import OutboxMessage
+from portal.timeutil import utcnow
 from tests import factories as f
 from tests.conftest import arranged, csrf_token, login
 
@@ -42,7 +42,7 @@ def _last_link(app, kind):
 
 
 def _post(client, path, data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    return client.post(path, data={**data, "csrf_token": csrf_token(client)})
 
 
 def test_invitation_sets_a_password_once_and_logs_in(app, client, invited):

@@ -80,7 +80,7 @@ def _desk_through_the_app(app, world):
     login(client, world["desk"])
     path = f"{M}/members/new"
     response = client.post(path, data={"name": "子育てひだまり", "category": "npo", "status": "active",
-                                       "csrf_token": csrf_token(client, path)})
+                                       "csrf_token": csrf_token(client)})
     assert response.status_code == 302
     client.get(response.headers["Location"])  # shows (and so uses up) the flash message
     return client

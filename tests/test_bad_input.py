@@ -27,6 +27,7 @@ from tenants.registration.models import Registration
 from tenants.scoping import EVERYTHING, set_scope
 from tests import factories as f
 from tests.conftest import arranged, csrf_token, login
+from tests.support.routes import path_for, routes
 
 M = f"/m/{f.NIIZA}"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -35,31 +36,8 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 @pytest.fixture
 def world(app):
     with arranged(app):
-        m = f.municipality(f.NIIZA)
-        f.network(m)
-        org = f.organization(m, "新座市保健センター", "hoken_center")
-        f.contact(org, "見本 花子")
+        m, org = f.one_member()
         return {"desk": f.user(Role.DESK, m).email, "admin": f.user(Role.ADMIN).email, "org_id": org.id}
-
-
-def _rules(app, method):
-    return [r for r in app.url_map.iter_rules() if method in r.methods and r.endpoint != "static"]
-
-
-def _path(rule, **overrides) -> str:
-    """A URL for ``rule``: Niiza for the municipality, 1 for ids, "x" for words."""
-    path = rule.rule
-    for arg in rule.arguments:
-        if arg in overrides:
-            value = overrides[arg]
-        elif arg in ("code", "mcode"):
-            value = f.NIIZA
-        elif isinstance(rule._converters[arg], IntegerConverter):
-            value = 1
-        else:
-            value = "x"
-        path = re.sub(r"<(?:[^:<>]+:)?" + arg + r">", str(value), path)
-    return path
 
 
 def _is_japanese_page(response) -> bool:
@@ -79,11 +57,11 @@ def _counts(app):
 
 def test_nul_in_any_query_string_is_a_japanese_400(app, client, world):
     login(client, world["admin"])
-    rules = _rules(app, "GET")
+    rules = routes(app, "GET")
     assert len(rules) > 30
     for rule in rules:
         for query in ("q=%00", "entity=%00", "page=1%00", "%00=1"):
-            response = client.get(f"{_path(rule)}?{query}")
+            response = client.get(f"{path_for(rule)}?{query}")
             assert response.status_code == 400, (rule.rule, query, response.status_code)
             assert _is_japanese_page(response), rule.rule
             assert "NUL" in response.get_data(as_text=True)
@@ -119,7 +97,7 @@ def test_nul_in_a_form_field_is_refused_and_nothing_is_stored(app, client, world
     login(client, world["desk"])
     url = M + path.format(org=world["org_id"])
     before = _counts(app)
-    response = client.post(url, data={**data, "csrf_token": csrf_token(client, f"{M}/members")})
+    response = client.post(url, data={**data, "csrf_token": csrf_token(client)})
     assert response.status_code == 400
     assert _is_japanese_page(response)
     assert "使えない文字" in response.get_data(as_text=True)
@@ -128,9 +106,9 @@ def test_nul_in_a_form_field_is_refused_and_nothing_is_stored(app, client, world
 
 def test_every_post_route_refuses_nul_before_touching_the_database(app, client, world):
     login(client, world["admin"])
-    token = csrf_token(client, "/dashboard/")
-    for rule in _rules(app, "POST"):
-        response = client.post(_path(rule), data={"csrf_token": token, "name": "\x00"})
+    token = csrf_token(client)
+    for rule in routes(app, "POST"):
+        response = client.post(path_for(rule), data={"csrf_token": token, "name": "\x00"})
         assert response.status_code == 400, (rule.rule, response.status_code)
         assert _is_japanese_page(response), rule.rule
 
@@ -139,7 +117,7 @@ def test_other_control_characters_are_stripped_tab_and_newline_kept(app, client,
     login(client, world["desk"])
     response = client.post(f"{M}/activities/new", data={
         "kind": "exchange", "held_on": "2026-11-01", "title": "情報\x0b交換会\x1b", "note": "一行目\r\n二行目\t\x07終",
-        "csrf_token": csrf_token(client, f"{M}/activities/new"),
+        "csrf_token": csrf_token(client),
     })
     assert response.status_code == 302
     with app.app_context():
@@ -154,7 +132,7 @@ def test_other_control_characters_are_stripped_tab_and_newline_kept(app, client,
 
 def test_every_id_in_a_path_beyond_the_database_integer_is_not_found(app, client, world):
     login(client, world["admin"])
-    token = csrf_token(client, "/dashboard/")
+    token = csrf_token(client)
     rules = [r for r in app.url_map.iter_rules()
              if any(isinstance(c, IntegerConverter) for c in r._converters.values())]
     assert len(rules) >= 15
@@ -162,19 +140,19 @@ def test_every_id_in_a_path_beyond_the_database_integer_is_not_found(app, client
         ints = {a: 2**31 for a, c in rule._converters.items() if isinstance(c, IntegerConverter)}
         for method in sorted(rule.methods & {"GET", "POST"}):
             for value in (2**31, 10**20):
-                path = _path(rule, **{a: value for a in ints})
+                path = path_for(rule, **{a: value for a in ints})
                 response = client.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)
                 assert response.status_code == 404, (method, path, response.status_code)
                 assert _is_japanese_page(response)
         # The largest INTEGER itself is a valid id that simply does not exist.
-        response = client.get(_path(rule, **{a: 2**31 - 1 for a in ints})) if "GET" in rule.methods else None
+        response = client.get(path_for(rule, **{a: 2**31 - 1 for a in ints})) if "GET" in rule.methods else None
         assert response is None or response.status_code in (302, 403, 404, 405), (rule.rule, response.status_code)
 
 
 def test_huge_page_numbers_never_fail(app, client, world):
     login(client, world["admin"])
-    for rule in _rules(app, "GET"):
-        response = client.get(f"{_path(rule)}?page=100000000000000000")
+    for rule in routes(app, "GET"):
+        response = client.get(f"{path_for(rule)}?page=100000000000000000")
         assert response.status_code < 500, (rule.rule, response.status_code)
         if response.status_code >= 400:  # an error page, or a page of its own (an invalid link: 410)
             html = response.get_data(as_text=True)
@@ -200,23 +178,23 @@ def test_integer_query_parameters_out_of_range_count_as_missing(client, world, v
 
 def test_json_bodies_are_refused_on_every_post_route_and_create_nothing(app, client, world):
     login(client, world["desk"])
-    token = csrf_token(client, f"{M}/members/new")
+    token = csrf_token(client)
     before = _counts(app)
     bodies = ['{"name": "JSONの団体", "category": "npo", "status": "active"}', '[1, 2]', '{"name": 5}', "null"]
-    for rule in _rules(app, "POST"):
+    for rule in routes(app, "POST"):
         for body in bodies:
-            response = client.post(_path(rule), data=body, content_type="application/json",
+            response = client.post(path_for(rule), data=body, content_type="application/json",
                                    headers={"X-CSRFToken": token})
             assert response.status_code == 415, (rule.rule, response.status_code)
             assert _is_japanese_page(response)
-        response = client.post(_path(rule), data="<a/>", content_type="text/xml", headers={"X-CSRFToken": token})
+        response = client.post(path_for(rule), data="<a/>", content_type="text/xml", headers={"X-CSRFToken": token})
         assert response.status_code == 415
     assert _counts(app) == before
 
 
 def test_form_posts_and_empty_posts_still_work(client, world):
     login(client, world["desk"])
-    token = csrf_token(client, f"{M}/members/new")
+    token = csrf_token(client)
     response = client.post(f"{M}/members/new", data={"name": "子育てひろば", "category": "npo", "status": "active",
                                                       "csrf_token": token})
     assert response.status_code == 302

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from werkzeug.routing import IntegerConverter
 
 from portal import create_app
 from portal.accounts.models import Role
 from tests import factories as f
 from tests.conftest import TEST_CONFIG, arranged, login
+from tests.support.routes import path_for
 
 M = f"/m/{f.NIIZA}"
 # Assets that choose their own (long) caching: nothing personal in them.
@@ -20,20 +18,9 @@ CACHEABLE = {"static", "dashboard.plotly_js", "dashboard.plotly_css"}
 @pytest.fixture
 def world(app):
     with arranged(app):
-        m = f.municipality(f.NIIZA)
-        f.network(m)
-        org = f.organization(m, "新座市保健センター", "hoken_center")
-        f.contact(org, "見本 花子")
+        m, org = f.one_member()
         member = f.user(Role.MEMBER, m, organization_=org).email
         return {"desk": f.user(Role.DESK, m).email, "admin": f.user(Role.ADMIN).email, "member": member}
-
-
-def _path(rule) -> str:
-    path = rule.rule
-    for arg in rule.arguments:
-        value = f.NIIZA if arg in ("code", "mcode") else 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
-        path = re.sub(r"<(?:[^:<>]+:)?" + arg + r">", str(value), path)
-    return path
 
 
 @pytest.mark.parametrize("who", ["desk", "admin", "member"])
@@ -43,7 +30,7 @@ def test_every_page_and_download_for_a_signed_in_user_is_no_store(app, client, w
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in CACHEABLE or rule.endpoint == "accounts.login":
             continue
-        response = client.get(_path(rule))
+        response = client.get(path_for(rule))
         assert response.headers.get("Cache-Control") == "no-store", (rule.rule, response.status_code)
         seen += response.status_code == 200
     assert seen >= (10 if who != "member" else 3)

@@ -55,12 +55,7 @@ def _handover(municipality_, *, sent_days_ago: int = 10, due_days: int = 3, answ
 @pytest.fixture
 def saitama(app):
     with arranged(app):
-        municipalities.load("11")
-        niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
-        f.network(niiza, "新座市子育てネットワーク推進委員会")
-        f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
-        f.declaration(niiza, "established", date(2009, 7, 1))
-        f.declaration(saitama_city, "established", date(2009, 4, 1))
+        niiza, saitama_city = f.saitama(niiza_declared=date(2009, 7, 1), saitama_declared=date(2009, 4, 1))
         org = f.organization(niiza, "新座市保健センター", "hoken_center", email=SECRET_ORG_EMAIL)
         f.contact(org, SECRET_CONTACT, name_kana=SECRET_CONTACT_KANA, email=SECRET_EMAIL, phone=SECRET_PHONE)
         member_org = f.organization(niiza, "新座市立見本小学校", "shogakko")
@@ -93,7 +88,7 @@ def test_desk_and_member_users_are_refused(client, saitama, role):
     login(client, saitama[role])
     for path in DASHBOARD_PAGES:
         assert client.get(path).status_code == 403, path
-    token = csrf_token(client, "/m/112305/" if role == "desk" else "/login")
+    token = csrf_token(client)
     response = client.post("/dashboard/m/112305/status",
                            data={"status": "not_started", "declared_on": "2026-01-01", "csrf_token": token})
     assert response.status_code == 403
@@ -182,7 +177,7 @@ def test_prefecture_official_changes_a_status_and_the_headline_moves(client, sai
 
 def test_declarations_keep_their_history_and_the_latest_counts(client, saitama, app):
     login(client, saitama["desk"])
-    token = csrf_token(client, "/m/112305/status")
+    token = csrf_token(client)
     for status, day in (("preparing", "2024-01-10"), ("not_started", "2025-02-01")):
         response = client.post("/m/112305/status", data={"status": status, "declared_on": day,
                                                          **form_fields(client, "/m/112305/status")})
@@ -209,7 +204,7 @@ def test_declarations_keep_their_history_and_the_latest_counts(client, saitama, 
 
 def test_a_desk_declares_only_for_its_own_municipality(client, saitama, app):
     login(client, saitama["desk"])
-    token = csrf_token(client, "/m/112305/status")
+    token = csrf_token(client)
     response = client.post("/m/111007/status", data={"status": "not_started", "declared_on": "2026-01-01",
                                                      "csrf_token": token})
     assert response.status_code == 404
@@ -466,7 +461,7 @@ def test_drill_down_uses_a_constant_number_of_queries(app, client, saitama):
 def test_desk_records_edits_and_deletes_activities(client, saitama, app):
     login(client, saitama["desk"])
     assert 'href="/m/112305/activities"' in client.get("/m/112305/").get_data(as_text=True)
-    token = csrf_token(client, "/m/112305/activities/new")
+    token = csrf_token(client)
     response = client.post("/m/112305/activities/new", data={
         "kind": "study", "held_on": today_jst().isoformat(), "title": "発達の学習会", "participants": "25",
         "note": "", "csrf_token": token})
@@ -488,7 +483,7 @@ def test_desk_records_edits_and_deletes_activities(client, saitama, app):
 
 def test_bad_activities_are_refused_in_japanese(client, saitama, app):
     login(client, saitama["desk"])
-    token = csrf_token(client, "/m/112305/activities/new")
+    token = csrf_token(client)
     cases = [
         ({"kind": "exchange", "held_on": "", "title": "会"}, "開催日を入力してください"),
         ({"kind": "exchange", "held_on": "2026-02-30", "title": "会"}, "日付は 2026-05-20 のように入力してください。"),
@@ -509,7 +504,7 @@ def test_another_municipalitys_activity_is_404(client, saitama, app):
     with arranged(app):
         other = f.activity(f.municipality(f.SAITAMA), today_jst(), title="さいたまの会").id
     login(client, saitama["desk"])
-    token = csrf_token(client, "/m/112305/activities")
+    token = csrf_token(client)
     assert client.get(f"/m/112305/activities/{other}/edit").status_code == 404
     assert client.post(f"/m/112305/activities/{other}/delete", data={"csrf_token": token}).status_code == 404
     assert "さいたまの会" not in client.get("/m/112305/activities").get_data(as_text=True)

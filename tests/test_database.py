@@ -15,8 +15,8 @@ from tenants.core.audit import AuditEntry
 from tenants.handovers.models import Consultation, Handover, HandoverDay
 from tenants.members.models import Contact
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, login
-from tests.test_handovers import client_for, count, load, record, send, sent_id, world  # noqa: F401 (world: fixture)
+from tests.conftest import arranged, csrf_token, logged_in, login
+from tests.support.handovers import count, handover_world, load, send, sent_id
 
 M = f"/m/{f.NIIZA}"
 OUR_500 = "エラーが発生しました"
@@ -52,11 +52,17 @@ def failing_insert(app, database, table: str):
                 conn.execute(text(statement))
 
 
-def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, database, world):  # noqa: F811
+@pytest.fixture
+def world(app):
+    return handover_world(app)
+
+
+def test_a_request_that_fails_after_send_handover_leaves_no_handover(app, database, world):
     # send_handover writes the handover inside a savepoint, then the day's
     # count: that second write fails, so the whole request must roll back.
-    desk = client_for(app, world.desk)
-    consultation_id = record(desk)
+    with arranged(app):
+        consultation_id = f.consultation(world.desk).id
+    desk = logged_in(app, world.desk)
     with failing_insert(app, database, "handover_days"):
         response = send(desk, consultation_id, str(world.hoken))
     assert response.status_code == 500
@@ -87,7 +93,7 @@ def desk_with_contact(app):
 def test_the_error_page_renders_after_a_failed_statement(app, client, database, desk_with_contact):
     # 「今日確認した」 writes the contact, then its audit entry: the audit INSERT fails.
     login(client, desk_with_contact["desk"])
-    token = csrf_token(client, f"{M}/members")
+    token = csrf_token(client)
     with failing_insert(app, database, "audit_entries"):
         response = client.post(f"{M}/contacts/{desk_with_contact['contact_id']}/confirm", data={"csrf_token": token})
     assert response.status_code == 500

@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 
 from portal import create_app
 from portal.forms import COUNTED_MIN, field_limit, field_required, max_length
-from tests import test_handovers as handover_tests
-from tests.test_handovers import M, client_for, post
+from tests.conftest import logged_in
+from tests.support.handovers import M, handover_world, post
 
 FORM_MODULES = [
     "portal.accounts.forms", "tenants.activities.forms", "tenants.handovers.forms", "tenants.members.forms",
@@ -27,7 +27,7 @@ TEXT_TYPES = {"StringField", "TextAreaField", "URLField", "SearchField"}
 
 @pytest.fixture
 def world(app):
-    return handover_tests.world.__wrapped__(app)
+    return handover_world(app)
 
 
 def _form_classes():
@@ -94,7 +94,7 @@ def test_limits_read_from_the_length_validator():
 
 
 def test_an_over_long_summary_comes_back_whole_with_a_summary_of_every_problem(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     text = "（架空）" + "あ" * 1997 + "\r\n" + "い"  # 2,003 characters once the line end is one character
     response = post(desk, f"{M}/handovers/consultations/new", {"summary": text, "consent": ""})
     html = response.get_data(as_text=True)
@@ -110,7 +110,7 @@ def test_an_over_long_summary_comes_back_whole_with_a_summary_of_every_problem(a
 
 
 def test_a_summary_at_the_limit_with_line_breaks_is_accepted(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     text = ("あ" * 99 + "\r\n") * 20  # 2,000 characters with "\n" line ends, 2,020 as the browser sends them
     response = post(desk, f"{M}/handovers/consultations/new", {
         "category": "development", "urgency": "normal", "age_band": "age3_5", "summary": text.strip(),

@@ -19,15 +19,14 @@ from tenants.members.freshness import Freshness
 from tenants.members.models import Contact
 from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
-from tests import test_handovers as handover_tests
-from tests.conftest import arranged
-from tests.test_handovers import M, client_for, load, post, record, send, sent_id
+from tests.conftest import arranged, logged_in
+from tests.support.handovers import M, handover_world, load, post, send, sent_id
 
 
 @pytest.fixture
 def world(app):
     """The handover tests' municipality: desk, 保健センター, 子育て支援センター and their users."""
-    return handover_tests.world.__wrapped__(app)
+    return handover_world(app)
 
 
 LONG_AGO = date(2020, 4, 1)
@@ -47,9 +46,11 @@ def prints(app) -> int:
 
 
 def handover_for(app, world, **consultation):
-    desk = client_for(app, world.desk)
-    cid = record(desk, **consultation)
-    return desk, cid, sent_id(send(desk, cid, str(world.hoken)))
+    """The desk, logged in, and a consultation of its own sent to the health centre (ids)."""
+    with arranged(app):
+        c = f.consultation(world.desk, **consultation)
+        cid, hid = c.id, f.handover(c, world.hoken).id
+    return logged_in(app, world.desk), cid, hid
 
 
 # ---------------------------------------------------------------------------
@@ -169,8 +170,8 @@ def test_send_panel_names_the_fresh_contact_and_says_when_nobody_is_fresh(app, w
         shien = db.session.get(MemberOrganization, world.shien)
         for c in shien.contacts:
             c.last_confirmed_on = LONG_AGO
-    desk = client_for(app, world.desk)
-    cid = record(desk)
+        cid = f.consultation(world.desk).id
+    desk = logged_in(app, world.desk)
     html = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     hoken_card = re.search(rf'data-recipient="{world.hoken}".*?</div>', html, re.DOTALL).group(0)
     assert "鈴木 次郎" in hoken_card and "山田 花子さんは12か月以上未確認" in hoken_card
@@ -230,8 +231,9 @@ def test_suggestions_call_a_contact_primary_only_when_it_is(app, world):
         from tenants.members.services import refresh_search_text
 
         refresh_search_text(niiza_org)
-    desk = client_for(app, world.desk)
-    html = desk.get(f"{M}/handovers/consultations/{record(desk)}").get_data(as_text=True)
+        cid = f.consultation(world.desk).id
+    desk = logged_in(app, world.desk)
+    html = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     suggestions = re.search(r'data-testid="suggestions".*?</section>', html, re.DOTALL).group(0)
     assert "担当: 高橋 一郎" in suggestions and "主担当: 高橋 一郎" not in suggestions
     assert "主担当: 山田 花子" in suggestions

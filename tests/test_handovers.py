@@ -12,9 +12,8 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import User
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
 from portal.timeutil import utcnow
 from tenants.handovers import daily, metrics, transitions
 from tenants.handovers.access_log import ACCESS_LOG_HEADER
@@ -23,87 +22,15 @@ from tenants.handovers.parties import HandoverError, Party
 from tenants.models import Municipality
 from tenants.scoping import EVERYTHING, Scope, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
-
-M = f"/m/{f.NIIZA}"
-SUMMARY = "3歳児の言葉の遅れが心配。母親が一人で抱え込んでいる様子。"
+from tests.conftest import arranged, count_queries, logged_in, outbox
+from tests.factories import CONSULTATION, SUMMARY
+from tests.support.clock import frozen_clock
+from tests.support.handovers import M, count, handover_world, load, post, record, send, sent_id
 
 
 @pytest.fixture
 def world(app):
-    with arranged(app):
-        niiza, kawagoe = f.municipality(f.NIIZA), f.municipality(f.KAWAGOE)
-        f.network(niiza)
-        f.network(kawagoe)
-        hoken = f.organization(niiza, "新座市保健センター", "hoken_center", phone="048-477-1111",
-                               consultation_tags=["発達相談", "育児不安"])
-        shien = f.organization(niiza, "新座市子育て支援センター", "shien_center", phone="048-477-5555",
-                               consultation_tags=["発達相談", "育児不安"])
-        other = f.organization(niiza, "新座市立第一保育園", "hoikusho")
-        f.contact(hoken, "山田 花子", phone="048-477-2222", title="保健師", is_primary=True)
-        f.contact(shien, "佐藤 陽子", phone="048-477-6666", is_primary=True)
-        kawagoe_org = f.organization(kawagoe, "川越市保健センター", "hoken_center")
-        w = SimpleNamespace(
-            niiza_id=niiza.id, kawagoe_id=kawagoe.id, hoken=hoken.id, shien=shien.id, other=other.id,
-            kawagoe_org=kawagoe_org.id,
-            desk=f.user(Role.DESK, niiza, email="desk@niiza.example.jp").email,
-            desk2=f.user(Role.DESK, niiza, email="desk2@niiza.example.jp").email,
-            hoken_user=f.user(Role.MEMBER, niiza, organization_=hoken, email="hoken@niiza.example.jp").email,
-            hoken_user2=f.user(Role.MEMBER, niiza, organization_=hoken, email="hoken2@niiza.example.jp").email,
-            shien_user=f.user(Role.MEMBER, niiza, organization_=shien, email="shien@niiza.example.jp").email,
-            other_user=f.user(Role.MEMBER, niiza, organization_=other, email="other@niiza.example.jp").email,
-            orphan_user=f.user(Role.MEMBER, niiza, email="orphan@niiza.example.jp").email,
-            desk_kawagoe=f.user(Role.DESK, kawagoe, email="desk@kawagoe.example.jp").email,
-            prefecture=f.user(Role.PREFECTURE).email,
-            admin=f.user(Role.ADMIN).email,
-        )
-    return w
-
-
-def client_for(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
-
-
-def post(client, url, data=None, follow=False):
-    token = csrf_token(client, f"{M}/handovers")
-    return client.post(url, data={**(data or {}), "csrf_token": token}, follow_redirects=follow)
-
-
-CONSULTATION = {
-    "category": "development", "urgency": "normal", "age_band": "age3_5", "summary": SUMMARY,
-    "contact_preference": "平日午後に電話", "case_reference": "R8-0012", "consent": "given", "consent_reason": "",
-}
-
-
-def record(client, **data) -> int:
-    response = post(client, f"{M}/handovers/consultations/new", {**CONSULTATION, **data})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def send(client, consultation_id, recipient, **data):
-    return post(client, f"{M}/handovers/consultations/{consultation_id}/send", {"recipient": recipient, **data})
-
-
-def sent_id(response) -> int:
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def load(app, model, id_):
-    with app.app_context():
-        set_scope(db.session, EVERYTHING)
-        obj = db.session.get(model, id_)
-        db.session.expunge_all()
-        return obj
-
-
-def count(app, model, *where):
-    with app.app_context():
-        set_scope(db.session, EVERYTHING)
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+    return handover_world(app)
 
 
 def daily_rows(app) -> list[tuple]:
@@ -120,19 +47,12 @@ def daily_totals(app) -> tuple[int, int, int]:
     return tuple(sum(r[i] for r in rows) for i in (2, 3, 4))
 
 
-def outbox(app):
-    with app.app_context():
-        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        db.session.expunge_all()
-        return list(rows)
-
-
 # ---------------------------------------------------------------------------
 # The done-when flow, through HTTP
 
 
 def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     cid = record(desk)
     page = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     assert SUMMARY in page
@@ -145,7 +65,7 @@ def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
     assert load(app, Consultation, cid).hop_count == 1
 
     # The centre's member user sees it in its inbox and declines with a reason.
-    hoken = client_for(app, world.hoken_user)
+    hoken = logged_in(app, world.hoken_user)
     inbox = hoken.get(f"{M}/handovers").get_data(as_text=True)
     assert f"引継ぎ #{h1}" in inbox
     assert SUMMARY not in inbox  # lists never show the content
@@ -164,7 +84,7 @@ def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
     assert "新座市子育て支援センター" in page
     h2 = sent_id(send(desk, cid, str(world.shien), message="お母さんは午後なら話せます"))
 
-    shien = client_for(app, world.shien_user)
+    shien = logged_in(app, world.shien_user)
     assert "お母さんは午後なら話せます" in shien.get(f"{M}/handovers/{h2}").get_data(as_text=True)
     assert post(shien, f"{M}/handovers/{h2}/accept").status_code == 302
     assert post(shien, f"{M}/handovers/{h2}/start").status_code == 302
@@ -194,15 +114,18 @@ def test_desk_to_health_centre_declined_rerouted_resolved(app, world):
 
 
 def test_member_organisation_hands_over_to_the_desk(app, world):
-    hoken = client_for(app, world.hoken_user)
+    hoken = logged_in(app, world.hoken_user)
     cid = record(hoken, urgency="urgent")
     assert load(app, Consultation, cid).received_by_organization_id == world.hoken
-    hid = sent_id(send(hoken, cid, "desk"))
+    with frozen_clock(datetime(2026, 11, 24, 7, 0)):  # Tuesday 16:00 JST
+        hid = sent_id(send(hoken, cid, "desk"))
     h = load(app, Handover, hid)
     assert h.recipient_organization_id is None and h.sender_organization_id == world.hoken
-    assert h.response_due_at - h.sent_at <= timedelta(days=6)
+    # 至急: 3 working hours, 16:00-17:15 on Tuesday and 8:30-10:15 on Wednesday.
+    assert h.sent_at == datetime(2026, 11, 24, 7, 0)
+    assert h.response_due_at == datetime(2026, 11, 25, 1, 15)  # Wednesday 10:15 JST
     assert {m.to_address for m in outbox(app) if m.kind == "handover_received"} == {world.desk, world.desk2}
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     assert f"引継ぎ #{hid}" in desk.get(f"{M}/handovers").get_data(as_text=True)
     assert post(desk, f"{M}/handovers/{hid}/accept").status_code == 302
     assert post(desk, f"{M}/handovers/{hid}/resolve", {"outcome": "窓口で対応した"}).status_code == 302
@@ -214,8 +137,9 @@ def test_member_organisation_hands_over_to_the_desk(app, world):
 
 
 def test_no_handover_without_consent(app, world):
-    desk = client_for(app, world.desk)
-    cid = record(desk, consent="not_given")
+    with arranged(app):
+        cid = f.consultation(world.desk, consent="not_given").id
+    desk = logged_in(app, world.desk)
     page = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     assert "同意がないため引き継げません" in page
     response = send(desk, cid, str(world.hoken))
@@ -236,7 +160,7 @@ def test_no_handover_without_consent(app, world):
 
 
 def test_consent_state_is_required_and_not_required_needs_a_reason(app, world):
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     response = post(desk, f"{M}/handovers/consultations/new", {**CONSULTATION, "consent": ""})
     assert response.status_code == 422
     assert "本人同意の状態を選んでください" in response.get_data(as_text=True)
@@ -249,8 +173,9 @@ def test_consent_state_is_required_and_not_required_needs_a_reason(app, world):
 
 
 def test_bad_recipients_are_refused(app, world):
-    desk = client_for(app, world.desk)
-    cid = record(desk)
+    with arranged(app):
+        cid, own = f.consultation(world.desk).id, f.consultation(world.hoken_user).id
+    desk = logged_in(app, world.desk)
     for recipient, message in [
         ("", "引継ぎ先を選んでください"),
         ("desk", "総合支援窓口から総合支援窓口へは引き継げません"),
@@ -261,8 +186,7 @@ def test_bad_recipients_are_refused(app, world):
         assert response.status_code == 422, recipient
         assert message in response.get_data(as_text=True)
     assert count(app, Handover) == 0
-    hoken = client_for(app, world.hoken_user)
-    own = record(hoken)
+    hoken = logged_in(app, world.hoken_user)
     response = send(hoken, own, str(world.hoken))
     assert response.status_code == 422
     assert "自分の団体には引き継げません" in response.get_data(as_text=True)
@@ -274,15 +198,16 @@ def test_bad_recipients_are_refused(app, world):
 
 @pytest.fixture
 def sent(app, world):
-    desk = client_for(app, world.desk)
-    cid = record(desk)
-    hid = sent_id(send(desk, cid, str(world.hoken)))
-    return SimpleNamespace(desk=desk, cid=cid, hid=hid, hoken=client_for(app, world.hoken_user))
+    """A consultation of the desk's, sent to the health centre; the two parties logged in."""
+    with arranged(app):
+        c = f.consultation(world.desk)
+        cid, hid = c.id, f.handover(c, world.hoken).id
+    return SimpleNamespace(desk=logged_in(app, world.desk), cid=cid, hid=hid, hoken=logged_in(app, world.hoken_user))
 
 
 def test_second_accept_is_told_who_accepted(app, world, sent):
     assert post(sent.hoken, f"{M}/handovers/{sent.hid}/accept").status_code == 302
-    other = client_for(app, world.hoken_user2)
+    other = logged_in(app, world.hoken_user2)
     response = post(other, f"{M}/handovers/{sent.hid}/accept")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
@@ -358,8 +283,9 @@ def test_one_active_handover_per_consultation(app, world, sent):
 
 
 def test_close_without_handover(app, world):
-    desk = client_for(app, world.desk)
-    cid = record(desk)
+    with arranged(app):
+        cid = f.consultation(world.desk).id
+    desk = logged_in(app, world.desk)
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": ""}).status_code == 422
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": "窓口で情報提供"}).status_code == 302
     c = load(app, Consultation, cid)
@@ -403,8 +329,8 @@ def test_concurrent_accepts_exactly_one_wins(app, world, sent):
 
 
 def test_daily_counts_follow_sends_and_first_responses(app, world):
-    desk = client_for(app, world.desk)
-    hoken, shien = client_for(app, world.hoken_user), client_for(app, world.shien_user)
+    desk = logged_in(app, world.desk)
+    hoken, shien = logged_in(app, world.hoken_user), logged_in(app, world.shien_user)
     first = record(desk)
     h1 = sent_id(send(desk, first, str(world.hoken)))
     assert post(hoken, f"{M}/handovers/{h1}/decline", {"reason": "対象外"}).status_code == 302
@@ -436,7 +362,7 @@ def test_daily_counts_follow_sends_and_first_responses(app, world):
 def test_only_the_parties_and_the_desk_can_open(app, world, sent):
     urls = [f"{M}/handovers/{sent.hid}", f"{M}/handovers/{sent.hid}/slip",
             f"{M}/handovers/consultations/{sent.cid}"]
-    other = client_for(app, world.other_user)
+    other = logged_in(app, world.other_user)
     for url in urls:
         assert other.get(url).status_code == 404, url
     assert post(other, f"{M}/handovers/{sent.hid}/accept").status_code == 404
@@ -445,11 +371,11 @@ def test_only_the_parties_and_the_desk_can_open(app, world, sent):
     assert sent.hoken.get(urls[0]).status_code == 200
     assert sent.hoken.get(urls[2]).status_code == 404
     # A member user whose organisation is gone, another municipality's desk, the prefecture.
-    assert client_for(app, world.orphan_user).get(urls[0]).status_code == 404
-    kawagoe = client_for(app, world.desk_kawagoe)
+    assert logged_in(app, world.orphan_user).get(urls[0]).status_code == 404
+    kawagoe = logged_in(app, world.desk_kawagoe)
     assert kawagoe.get(f"/m/{f.KAWAGOE}/handovers/{sent.hid}").status_code == 404
-    assert client_for(app, world.prefecture).get(urls[0]).status_code == 403
-    assert client_for(app, world.admin).get(urls[0]).status_code == 403
+    assert logged_in(app, world.prefecture).get(urls[0]).status_code == 403
+    assert logged_in(app, world.admin).get(urls[0]).status_code == 403
     # Nobody refused left a trace of the content, and no refused opening was logged as a view.
     with app.app_context():
         set_scope(db.session, EVERYTHING)
@@ -525,17 +451,15 @@ def test_overdue_is_highlighted_and_escalated_once(app, world, sent, runner):
 
 def test_purge_erases_text_of_long_closed_consultations_and_keeps_figures(app, world, runner):
     # --no-vacuum: the rewrite runs as the tables' owner (tests/test_retention.py); this test is the text and figures.
-    desk = client_for(app, world.desk)
-    old, recent, open_ = record(desk), record(desk), record(desk)
-    hid = sent_id(send(desk, old, str(world.hoken)))
-    hoken = client_for(app, world.hoken_user)
-    post(hoken, f"{M}/handovers/{hid}/accept")
-    post(hoken, f"{M}/handovers/{hid}/resolve", {"outcome": "面談した"})
-    post(desk, f"{M}/handovers/consultations/{recent}/close", {"outcome": "情報提供"})
-    with app.app_context():
-        set_scope(db.session, EVERYTHING)
-        db.session.get(Consultation, old).closed_at = utcnow() - timedelta(days=5 * 366)
-        db.session.commit()
+    with arranged(app):
+        old, recent, open_ = (f.consultation(world.desk) for _ in range(3))
+        h = f.handover(old, world.hoken)
+        f.respond(h, "accept", world.hoken_user)
+        f.respond(h, "resolve", world.hoken_user, "面談した")
+        f.close(recent, "情報提供")
+        old.closed_at = utcnow() - timedelta(days=5 * 366)
+        old, recent, open_, hid = old.id, recent.id, open_.id, h.id
+    desk = logged_in(app, world.desk)
     with app.app_context():
         set_scope(db.session, Scope(municipality_id=world.niiza_id))
         before = metrics.municipality_summary()
@@ -602,10 +526,10 @@ def test_metrics(app, world):
         assert by_org[world.hoken].handovers == 3
         assert by_org[world.hoken].median_hours == pytest.approx(3.0)  # 1, 3 and 10 hours: the grouped percentiles
 
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     html = desk.get(f"{M}/handovers/metrics").get_data(as_text=True)
     assert "たらい回し指数" in html and "新座市保健センター" in html
-    assert client_for(app, world.hoken_user).get(f"{M}/handovers/metrics").status_code == 403
+    assert logged_in(app, world.hoken_user).get(f"{M}/handovers/metrics").status_code == 403
 
 
 # ---------------------------------------------------------------------------
@@ -633,7 +557,7 @@ def _bulk(app, world, n):
                                             ("hoken_user", "incoming"), ("shien_user", "outgoing"),
                                             ("desk", "consultations")])
 def test_inbox_query_count_is_constant(app, world, email_attr, box):
-    client = client_for(app, getattr(world, email_attr))
+    client = logged_in(app, getattr(world, email_attr))
     url = f"{M}/handovers?box={box}"
     _bulk(app, world, 3)
     client.get(url)
@@ -653,8 +577,9 @@ def test_home_shows_what_needs_action(app, world, sent):
 
 
 def test_an_organisation_with_handovers_cannot_be_deleted_and_nothing_changes(app, world):
-    desk = client_for(app, world.desk)
-    h = sent_id(send(desk, record(desk), str(world.hoken)))
+    with arranged(app):
+        h = f.handover(f.consultation(world.desk), world.hoken).id
+    desk = logged_in(app, world.desk)
     path = f"{M}/members/{world.hoken}/delete"
     page = desk.get(path).get_data(as_text=True)
     assert "削除できません" in page and "引継ぎ・相談の記録が 1 件" in page

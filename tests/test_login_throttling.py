@@ -107,7 +107,7 @@ def test_known_addresses_expire(app, client, office):
 
 
 def _forgot(client, email):
-    token = csrf_token(client, "/account/forgot")
+    token = csrf_token(client)
     return client.post("/account/forgot", data={"email": email, "csrf_token": token})
 
 

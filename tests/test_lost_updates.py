@@ -28,7 +28,7 @@ from tenants.reconfirmation.models import ReconfirmationTask
 from tenants.rollout.models import NetworkStatusDeclaration, TownCertification
 from tenants.scoping import Scope, scoped
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, login
+from tests.conftest import arranged, csrf_token, logged_in
 
 M = f"/m/{f.NIIZA}"
 
@@ -132,12 +132,6 @@ def world(app):
             member=f.user(Role.MEMBER, m, organization_=org).email,
             prefecture=f.user(Role.PREFECTURE).email,
         )
-
-
-def logged_in(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
 
 
 def organization(app, org_id):
@@ -417,7 +411,7 @@ def test_confirming_a_contact_changed_since_the_page_was_loaded_is_refused(app, 
 def test_completing_a_round_after_a_contact_changed_is_refused(app, world):
     desk = logged_in(app, world.desk)
     assert desk.post(f"{M}/reconfirmation/start",
-                     data={"csrf_token": csrf_token(desk, f"{M}/reconfirmation")}).status_code == 302
+                     data={"csrf_token": csrf_token(desk)}).status_code == 302
     member = logged_in(app, world.member)
     complete = LoadedForm(member, f"{M}/my/contacts", "contact_version")
     assert LoadedForm(desk, f"{M}/contacts/{world.contact}/edit", "reachable_hours").send(
@@ -438,7 +432,7 @@ def test_a_save_outside_an_edit_form_that_loses_the_race_answers_409_and_keeps_n
     if database.name == "sqlite":
         pytest.skip(RACE_IMPOSSIBLE_ON_SQLITE)
     desk = logged_in(app, world.desk)
-    token = csrf_token(desk, f"{M}/members/{world.org}")
+    token = csrf_token(desk)
     table = Contact.__table__
 
     done = []

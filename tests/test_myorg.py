@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -11,16 +10,14 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role, User
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
 from portal.timeutil import today_jst
 from tenants.core.audit import AuditEntry
 from tenants.members import services as members
 from tenants.members.models import MemberOrganization, OrganizationChangeRequest
 from tenants.models import Municipality
 from tenants.reconfirmation import services as reconfirmation
-from tenants.scoping import Scope, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, in_municipality, logged_in, outbox
 
 MY_ORG = f"/m/{f.NIIZA}/my/organization"
 MY_EDIT = f"/m/{f.NIIZA}/my/organization/edit"
@@ -64,22 +61,6 @@ def world(app):
     return w
 
 
-@contextmanager
-def in_municipality(app, code=f.NIIZA):
-    """Service calls and reads as a request of that municipality would make them."""
-    with app.app_context():
-        m = db.session.scalar(select(Municipality).where(Municipality.code == code))
-        set_scope(db.session, Scope(municipality_id=m.id))
-        yield db.session
-        db.session.commit()
-
-
-def logged_in(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
-
-
 def form_for(org: MemberOrganization, **changes) -> dict:
     """The edit form as the member would send it, unchanged unless told."""
     data = {
@@ -101,7 +82,7 @@ def member_save(app, client, my_org_id, **changes):
 
 
 def desk_post(client, path, data=None):
-    return client.post(path, data={"csrf_token": csrf_token(client, REQUESTS), **(data or {})})
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})})
 
 
 def org_row(app, org_id, code=f.NIIZA) -> SimpleNamespace:
@@ -118,16 +99,6 @@ def requests_of(app, org_id, code=f.NIIZA) -> list[OrganizationChangeRequest]:
             .where(OrganizationChangeRequest.organization_id == org_id)
             .order_by(OrganizationChangeRequest.id)
         ).all()
-        db.session.expunge_all()
-        return list(rows)
-
-
-def outbox(app, kind=None) -> list[OutboxMessage]:
-    with app.app_context():
-        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
-        if kind:
-            stmt = stmt.where(OutboxMessage.kind == kind)
-        rows = db.session.scalars(stmt).all()
         db.session.expunge_all()
         return list(rows)
 
@@ -197,7 +168,7 @@ def test_another_municipality_is_404_for_members_and_desk(app, world):
     for path in (f"/m/{f.KAWAGOE}/my/organization", f"/m/{f.KAWAGOE}/my/organization/edit"):
         assert client.get(path).status_code == 404
     response = client.post(f"/m/{f.KAWAGOE}/my/organization/edit",
-                           data={"csrf_token": csrf_token(client, MY_ORG), "name": "乗っ取り", "category": "npo"})
+                           data={"csrf_token": csrf_token(client), "name": "乗っ取り", "category": "npo"})
     assert response.status_code == 404
     assert org_row(app, world.other, f.KAWAGOE).name == "川越市保健センター"
 
@@ -225,12 +196,12 @@ def test_another_municipality_is_404_for_members_and_desk(app, world):
 def test_members_and_prefecture_officials_get_403_on_the_desk_pages(app, world):
     client, request = request_name_change(app, world)
     assert client.get(REQUESTS).status_code == 403
-    assert client.post(f"{REQUESTS}/{request.id}/approve", data={"csrf_token": csrf_token(client, MY_ORG)}).status_code == 403
+    assert client.post(f"{REQUESTS}/{request.id}/approve", data={"csrf_token": csrf_token(client)}).status_code == 403
     assert client.post(f"{REQUESTS}/{request.id}/reject",
-                       data={"csrf_token": csrf_token(client, MY_ORG), "reason": "x"}).status_code == 403
+                       data={"csrf_token": csrf_token(client), "reason": "x"}).status_code == 403
 
     prefecture = logged_in(app, world.prefecture)
-    token = csrf_token(prefecture, "/dashboard/")
+    token = csrf_token(prefecture)
     for path in (MY_ORG, MY_EDIT, REQUESTS):
         assert prefecture.get(path).status_code == 403
     assert prefecture.post(f"{REQUESTS}/{request.id}/approve", data={"csrf_token": token}).status_code == 403

@@ -32,7 +32,7 @@ def _row(i: int, now, **values) -> dict:
 
 
 @pytest.fixture
-def outbox(app):
+def busy_outbox(app):
     """5,000 sent messages and 300 due ones, with statistics as production has them.
 
     Autovacuum analyses the table while the queue is empty (everything sent)
@@ -60,8 +60,8 @@ def _statuses(app) -> dict[str, int]:
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
 
 
-def test_two_workers_one_after_the_other_each_claim_their_batch(app, outbox):
-    now = outbox
+def test_two_workers_one_after_the_other_each_claim_their_batch(app, busy_outbox):
+    now = busy_outbox
     with app.app_context():
         first = claim_due(now=now, batch=BATCH)  # ... and this worker dies holding its lease
         second = claim_due(now=now, batch=BATCH)
@@ -77,10 +77,10 @@ def test_two_workers_one_after_the_other_each_claim_their_batch(app, outbox):
     assert sorted(oldest) == list(first.ids)
 
 
-def test_a_second_worker_claims_its_own_batch_while_the_first_holds_its_transaction(app, outbox, database):
+def test_a_second_worker_claims_its_own_batch_while_the_first_holds_its_transaction(app, busy_outbox, database):
     if database.name != "postgresql":
         pytest.skip("SQLite serialises writers: a second claim waits for the first to commit")
-    now = outbox
+    now = busy_outbox
     with app.app_context(), Session(db.engine) as first:
         # The first worker's claim, its transaction still open: its rows are locked.
         first_ids = _claim_ids(first, now, BATCH, 300, uuid.uuid4().hex)

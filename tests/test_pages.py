@@ -5,7 +5,6 @@ import re
 import pytest
 
 from portal.accounts.models import Role
-from tenants import municipalities
 from tests import factories as f
 from tests.conftest import arranged, count_queries, login
 
@@ -13,12 +12,7 @@ from tests.conftest import arranged, count_queries, login
 @pytest.fixture
 def saitama(app):
     with arranged(app):
-        municipalities.load("11")
-        niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
-        f.network(niiza, "新座市子育てネットワーク推進委員会")
-        f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
-        f.declaration(niiza)  # the headline counts declared 設置済 (issue 6)
-        f.declaration(saitama_city)
+        niiza, saitama_city = f.saitama()  # the headline counts declared 設置済 (issue 6)
         return {
             "desk": f.user(Role.DESK, niiza).email,
             "prefecture": f.user(Role.PREFECTURE).email,

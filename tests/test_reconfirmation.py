@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -13,16 +12,17 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.timeutil import JST, fiscal_year_label, fiscal_year_start, today_jst, twelve_months_ago, wareki
+from portal.timeutil import fiscal_year_label, fiscal_year_start, today_jst, twelve_months_ago, wareki
 from tenants.core.audit import AuditEntry
 from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import Contact
 from tenants.models import Municipality
 from tenants.reconfirmation import services
 from tenants.reconfirmation.models import ReconfirmationRound, ReconfirmationTask
-from tenants.scoping import Scope, TenantScopeError, set_scope
+from tenants.scoping import TenantScopeError
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, form_fields, login
+from tests.conftest import arranged, count_queries, csrf_token, form_fields, in_municipality, logged_in
+from tests.support.clock import frozen_clock
 
 DESK_INDEX = f"/m/{f.NIIZA}/reconfirmation"
 MINE = f"/m/{f.NIIZA}/my/contacts"
@@ -62,8 +62,14 @@ def test_freshness_dates_on_a_leap_day():
     assert freshness(date(2027, 3, 1), date(2028, 2, 29)) is Freshness.DUE
 
 
-def test_today_is_the_date_in_japan():
-    assert today_jst() in {datetime.now(JST).date(), (datetime.now(JST) - timedelta(seconds=5)).date()}
+@pytest.mark.parametrize("now_utc,today", [
+    (datetime(2026, 3, 31, 14, 59), date(2026, 3, 31)),  # 23:59 in Japan
+    (datetime(2026, 3, 31, 15, 0), date(2026, 4, 1)),  # midnight in Japan, still 31 March in UTC: 人事異動 day
+    (datetime(2026, 12, 31, 15, 30), date(2027, 1, 1)),
+])
+def test_today_is_the_date_in_japan(now_utc, today):
+    with frozen_clock(now_utc):
+        assert today_jst() == today
 
 
 # ---------------------------------------------------------------------------
@@ -108,29 +114,13 @@ def world(app):
     return w
 
 
-@contextmanager
-def in_municipality(app, code=f.NIIZA):
-    """Service calls as a request of that municipality would make them."""
-    with app.app_context():
-        m = db.session.scalar(select(Municipality).where(Municipality.code == code))
-        set_scope(db.session, Scope(municipality_id=m.id))
-        yield db.session
-        db.session.commit()
-
-
-def logged_in(app, email):
-    client = app.test_client()
-    login(client, email)
-    return client
-
-
 def desk_post(client, path, data=None):
-    return client.post(path, data={"csrf_token": csrf_token(client, DESK_INDEX), **(data or {})})
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})})
 
 
 def member_post(client, path, data=None):
     # An edit form also carries the version it was loaded with.
-    fields = form_fields(client, path) if path.endswith("/edit") else {"csrf_token": csrf_token(client, MINE)}
+    fields = form_fields(client, path) if path.endswith("/edit") else {"csrf_token": csrf_token(client)}
     return client.post(path, data={**fields, **(data or {})})
 
 
@@ -523,7 +513,7 @@ def test_desk_pages_are_403_for_prefecture_and_members(app, world, who):
         round_ = services.start_round(world.today, None)
         round_id, task_id = round_.id, round_.tasks[0].id
     client = logged_in(app, getattr(world, who))
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     assert client.get(DESK_INDEX).status_code == 403
     assert client.get(f"{DESK_INDEX}/tasks/{task_id}").status_code == 403
     for path in ("start", f"{round_id}/close", f"contacts/{world.yamada}/confirm"):
@@ -536,7 +526,7 @@ def test_desk_pages_are_403_for_prefecture_and_members(app, world, who):
 @pytest.mark.parametrize("who", ["desk", "admin", "prefecture"])
 def test_member_pages_are_403_for_everyone_else(app, world, who):
     client = logged_in(app, getattr(world, who))
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     assert client.get(MINE).status_code == 403
     assert client.get(f"{MINE}/new").status_code == 403
     assert client.get(f"{MINE}/{world.yamada}/edit").status_code == 403

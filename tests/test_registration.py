@@ -19,7 +19,7 @@ from tenants.registration.models import Registration
 from tenants.registration.services import address_key
 from tenants.scoping import EVERYTHING, set_scope
 from tests import factories as f
-from tests.conftest import arranged, count_queries, csrf_token, login
+from tests.conftest import arranged, count_queries, csrf_token, login, outbox
 
 JOIN = "/m/112305/join"
 QUEUE = "/m/112305/registrations"
@@ -74,22 +74,12 @@ def apply(client, path: str = JOIN, remote: str | None = None, **overrides):
     data = {**VALID, **overrides}
     data = {k: v for k, v in data.items() if v is not None}
     environ = {"REMOTE_ADDR": remote} if remote else {}
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     return client.post(path, data={**data, "csrf_token": token}, environ_base=environ)
 
 
 def post(client, path: str, data: dict | None = None):
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, QUEUE)})
-
-
-def outbox(app, kind: str | None = None) -> list[OutboxMessage]:
-    with app.app_context():
-        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
-        if kind:
-            stmt = stmt.where(OutboxMessage.kind == kind)
-        messages = db.session.scalars(stmt).all()
-        db.session.expunge_all()
-        return messages
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client)})
 
 
 def registrations(app) -> list[Registration]:
@@ -531,7 +521,7 @@ def test_another_municipalitys_applications_are_404(app, client, niiza):
     for path in (QUEUE, f"{QUEUE}/{reg_id}", f"/m/112011/registrations/{reg_id}"):
         assert client.get(path).status_code == 404, path
     assert "新座の申請団体" not in client.get("/m/112011/registrations").get_data(as_text=True)
-    token = csrf_token(client, "/m/112011/registrations")
+    token = csrf_token(client)
     before = counts(app)
     for path in (f"{QUEUE}/{reg_id}/approve", f"{QUEUE}/{reg_id}/decline",
                  f"/m/112011/registrations/{reg_id}/approve", f"/m/112011/registrations/{reg_id}/decline"):
@@ -550,7 +540,7 @@ def test_members_and_prefecture_officials_get_403(app, client, niiza, role):
         response = client.get(path)
         assert response.status_code == 403, path
         assert "見本の申請団体" not in response.get_data(as_text=True)
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     for path in (f"{QUEUE}/{reg_id}/approve", f"{QUEUE}/{reg_id}/decline"):
         assert client.post(path, data={"csrf_token": token, "reason": "x"}).status_code == 403, path
     assert registrations(app)[0].status == "submitted"

@@ -132,7 +132,7 @@ def test_the_session_scope_sets_the_database_settings(world):
 
 
 def _post(client, path, data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    return client.post(path, data={**data, "csrf_token": csrf_token(client)})
 
 
 def test_the_application_works_as_the_app_role(world):

@@ -9,7 +9,7 @@ from portal.timeutil import utcnow
 from tenants.members.models import Contact, MemberOrganization
 from tenants.models import Municipality
 from tenants.network.models import Network
-from tenants.scoping import SCOPE_CHECKED_BY_HAND, EVERYTHING, Scope, TenantScopeError, scoped, set_scope
+from tenants.scoping import EVERYTHING, SCOPE_CHECKED_BY_HAND, Scope, TenantScopeError, scoped, set_scope
 from tests import factories as f
 
 

@@ -9,7 +9,7 @@ from portal.accounts.models import Role, User, UserSession
 from portal.extensions import db
 from portal.timeutil import utcnow
 from tests import factories as f
-from tests.conftest import arranged, csrf_token, login
+from tests.conftest import arranged, csrf_token, logged_in, login
 
 HOME = f"/m/{f.NIIZA}/"
 
@@ -24,9 +24,9 @@ def people(app):
         }
 
 
-def logged_in(app, email):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
+def at_home(app, email):
+    """Logged in, and the user's home page opens."""
+    client = logged_in(app, email)
     assert client.get(HOME if email.startswith("desk") else "/dashboard/").status_code == 200
     return client
 
@@ -59,9 +59,9 @@ def rows(app, email):
 
 
 def test_a_cookie_copied_before_logout_is_worthless_after(app, people):
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     thief = stolen_copy(app, desk)
-    response = desk.post("/logout", data={"csrf_token": csrf_token(desk, HOME)})
+    response = desk.post("/logout", data={"csrf_token": csrf_token(desk)})
     assert response.headers["Location"] == "/login"
     assert_signed_out(thief)
     assert_signed_out(desk)
@@ -69,13 +69,13 @@ def test_a_cookie_copied_before_logout_is_worthless_after(app, people):
 
 
 def test_logout_ends_only_this_browser(app, people):
-    desk, other = logged_in(app, people["desk"]), logged_in(app, people["desk"])
-    desk.post("/logout", data={"csrf_token": csrf_token(desk, HOME)})
+    desk, other = at_home(app, people["desk"]), at_home(app, people["desk"])
+    desk.post("/logout", data={"csrf_token": csrf_token(desk)})
     assert other.get(HOME).status_code == 200
 
 
 def test_the_session_key_is_stored_only_as_a_hash(app, people):
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     with desk.session_transaction() as s:
         key = s["session_key"]
     with app.app_context():
@@ -84,11 +84,11 @@ def test_the_session_key_is_stored_only_as_a_hash(app, people):
 
 
 def test_password_change_ends_every_other_session(app, people):
-    desk, other = logged_in(app, people["desk"]), logged_in(app, people["desk"])
+    desk, other = at_home(app, people["desk"]), at_home(app, people["desk"])
     thief = stolen_copy(app, other)
     response = desk.post("/account/password", data={
         "current": f.PASSWORD, "password": "a-much-longer-new-passphrase", "confirm": "a-much-longer-new-passphrase",
-        "csrf_token": csrf_token(desk, "/account/password"),
+        "csrf_token": csrf_token(desk),
     })
     assert response.status_code == 302, response.get_data(as_text=True)
     assert_signed_out(other)
@@ -99,11 +99,11 @@ def test_password_change_ends_every_other_session(app, people):
 
 
 def test_deactivation_ends_every_session(app, people):
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     thief = stolen_copy(app, desk)
-    admin = logged_in(app, people["admin"])
+    admin = at_home(app, people["admin"])
     target = user_id(app, people["desk"])
-    response = admin.post(f"/admin/users/{target}/deactivate", data={"csrf_token": csrf_token(admin, "/admin/users")})
+    response = admin.post(f"/admin/users/{target}/deactivate", data={"csrf_token": csrf_token(admin)})
     assert response.status_code == 302
     assert "利用を停止しました" in admin.get("/admin/users").get_data(as_text=True)
     assert_signed_out(desk)
@@ -113,7 +113,7 @@ def test_deactivation_ends_every_session(app, people):
 
 
 def test_a_deactivated_account_is_signed_out_even_if_set_inactive_directly(app, people):
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     with app.app_context():
         db.session.execute(update(User).where(User.email == people["desk"]).values(active=False))
         db.session.commit()
@@ -121,9 +121,9 @@ def test_a_deactivated_account_is_signed_out_even_if_set_inactive_directly(app, 
 
 
 def test_an_administrator_cannot_deactivate_themselves(app, people):
-    admin = logged_in(app, people["admin"])
+    admin = at_home(app, people["admin"])
     me = user_id(app, people["admin"])
-    response = admin.post(f"/admin/users/{me}/deactivate", data={"csrf_token": csrf_token(admin, "/admin/users")},
+    response = admin.post(f"/admin/users/{me}/deactivate", data={"csrf_token": csrf_token(admin)},
                           follow_redirects=True)
     assert "自分自身のアカウントは停止できません" in response.get_data(as_text=True)
     with app.app_context():
@@ -131,27 +131,27 @@ def test_an_administrator_cannot_deactivate_themselves(app, people):
 
 
 def test_sign_out_everywhere_from_the_admin_page(app, people):
-    desk, other = logged_in(app, people["desk"]), logged_in(app, people["desk"])
+    desk, other = at_home(app, people["desk"]), at_home(app, people["desk"])
     thief = stolen_copy(app, desk)
-    admin = logged_in(app, people["admin"])
+    admin = at_home(app, people["admin"])
     page = admin.get("/admin/users").get_data(as_text=True)
     assert "すべての端末からログアウト" in page and "desk@example.jp" in page
     target = user_id(app, people["desk"])
     response = admin.post(f"/admin/users/{target}/sign-out-everywhere",
-                          data={"csrf_token": csrf_token(admin, "/admin/users")}, follow_redirects=True)
+                          data={"csrf_token": csrf_token(admin)}, follow_redirects=True)
     assert "すべての端末からログアウトさせました（2 件）" in response.get_data(as_text=True)
     for client in (desk, other, thief):
         assert_signed_out(client)
     # The account itself still works: a fresh login is a new session.
-    assert logged_in(app, people["desk"]).get(HOME).status_code == 200
+    assert at_home(app, people["desk"]).get(HOME).status_code == 200
     assert admin.get("/admin/users").status_code == 200  # the administrator was not signed out
 
 
 def test_only_administrators_reach_the_sessions_page(app, people):
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     assert desk.get("/admin/users").status_code == 403
     target = user_id(app, people["admin"])
-    response = desk.post(f"/admin/users/{target}/sign-out-everywhere", data={"csrf_token": csrf_token(desk, HOME)})
+    response = desk.post(f"/admin/users/{target}/sign-out-everywhere", data={"csrf_token": csrf_token(desk)})
     assert response.status_code == 403
     assert rows(app, people["admin"]) == []
     assert app.test_client().get("/admin/users").status_code == 302
@@ -166,7 +166,7 @@ def _age_sessions(app, email, **ago):
 
 def test_idle_sessions_end(app, people):
     app.config["SESSION_IDLE_MINUTES"] = 30
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     _age_sessions(app, people["desk"], last_seen_at=timedelta(minutes=29))
     assert desk.get(HOME).status_code == 200  # within the idle time, and that request counts as activity
     with app.app_context():
@@ -179,7 +179,7 @@ def test_idle_sessions_end(app, people):
 
 def test_sessions_end_after_the_absolute_lifetime_however_active(app, people):
     app.config["SESSION_ABSOLUTE_HOURS"] = 10
-    desk = logged_in(app, people["desk"])
+    desk = at_home(app, people["desk"])
     _age_sessions(app, people["desk"], created_at=timedelta(hours=9, minutes=59))
     assert desk.get(HOME).status_code == 200
     _age_sessions(app, people["desk"], created_at=timedelta(hours=10, minutes=1))
@@ -199,7 +199,7 @@ def test_lifetimes_come_from_the_environment(monkeypatch, tmp_path):
 
 def test_login_prunes_dead_sessions(app, people):
     for _ in range(3):
-        c = logged_in(app, people["desk"])
-        c.post("/logout", data={"csrf_token": csrf_token(c, HOME)})
-    logged_in(app, people["desk"])
+        c = at_home(app, people["desk"])
+        c.post("/logout", data={"csrf_token": csrf_token(c)})
+    at_home(app, people["desk"])
     assert [r.ended_reason for r in rows(app, people["desk"])] == [None]

@@ -79,7 +79,7 @@ def desk(app, client):
 
 
 def upload(client, data: bytes, filename="名簿.xlsx"):
-    token = csrf_token(client, f"{M}/members/import")
+    token = csrf_token(client)
     return client.post(f"{M}/members/import", data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
                        content_type="multipart/form-data")
 

@@ -18,15 +18,14 @@ from portal.mail.models import OutboxMessage
 from tenants.members.models import Contact, MemberOrganization
 from tenants.scoping import EVERYTHING, set_scope
 from tests import factories as f
-from tests import test_handovers as handover_tests
-from tests.conftest import arranged, login
-from tests.test_handovers import M, client_for, post, record, send, sent_id
+from tests.conftest import arranged, logged_in, login
+from tests.support.handovers import M, handover_world, post, send, sent_id
 
 
 @pytest.fixture
 def world(app):
     """The handover tests' municipality: desk, 保健センター, 子育て支援センター and their users."""
-    return handover_tests.world.__wrapped__(app)
+    return handover_world(app)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,9 +52,9 @@ def test_the_outbox_shows_kinds_in_japanese(app):
 
 
 def test_resolved_mail_says_hikitsuida(app, world):
-    desk = client_for(app, world.desk)
-    hid = sent_id(send(desk, record(desk), str(world.hoken)))
-    hoken = client_for(app, world.hoken_user)
+    with arranged(app):
+        hid = f.handover(f.consultation(world.desk), world.hoken).id
+    hoken = logged_in(app, world.hoken_user)
     assert post(hoken, f"{M}/handovers/{hid}/accept").status_code == 302
     assert post(hoken, f"{M}/handovers/{hid}/resolve", {"outcome": "発達相談の予約をとった。"}).status_code == 302
     with app.app_context():
@@ -65,8 +64,9 @@ def test_resolved_mail_says_hikitsuida(app, world):
 
 
 def test_a_consultation_not_yet_handed_over_is_not_badged_in_progress(app, world):
-    desk = client_for(app, world.desk)
-    cid = record(desk)
+    with arranged(app):
+        cid = f.consultation(world.desk).id
+    desk = logged_in(app, world.desk)
     badge = re.compile(r'data-testid="consultation-status"><span class="status__label">([^<]+)<')
     assert badge.findall(desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)) == ["引継ぎ前"]
     inbox = desk.get(f"{M}/handovers?box=consultations").get_data(as_text=True)
@@ -77,7 +77,7 @@ def test_a_consultation_not_yet_handed_over_is_not_badged_in_progress(app, world
 
 def test_organisation_and_contact_names_are_stored_and_shown_as_typed(app, world):
     typed = "新座市子育て支援センター（分室）"
-    desk = client_for(app, world.desk)
+    desk = logged_in(app, world.desk)
     response = post(desk, f"{M}/members/new", {"name": typed, "category": "shien_center", "status": "active"})
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():

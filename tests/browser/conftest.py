@@ -21,13 +21,13 @@ loud banner, and on CI (CI=true) the run fails instead.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests import live
 from tests.browser import axe as axe_core
+from tests.factories import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -88,12 +88,8 @@ def browser(chromium):
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with live.live_server(app) as base:
+        yield base
 
 
 @pytest.fixture
@@ -118,3 +114,13 @@ def shoot(page, request, database):
         return path
 
     return _shoot
+
+
+def log_in(page, base: str, email: str, password: str = PASSWORD, landing: str | None = None) -> None:
+    """Log in through the form; with ``landing`` (a path), wait until the browser is there."""
+    page.goto(base + "/login")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    if landing is not None:
+        page.wait_for_url(base + landing)

@@ -12,6 +12,7 @@ from portal.accounts.models import Role
 from portal.timeutil import today_jst
 from tenants import demo
 from tests import factories as f
+from tests.browser.conftest import log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -35,10 +36,7 @@ def test_prefecture_official_follows_the_rollout(page, live_server, official, sh
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
 
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(official)
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
+    log_in(page, base, official)
     page.goto(base + "/dashboard/")
 
     # 63 municipalities, さいたま市 and 新座市 設置済.

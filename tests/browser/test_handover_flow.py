@@ -8,7 +8,7 @@ import pytest
 
 from portal.accounts.models import Role
 from tests import factories as f
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -39,11 +39,7 @@ def _as(browser, base, email):
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(base + BASE_PATH + "/")
+    log_in(page, base, email, landing=BASE_PATH + "/")
     return context, page
 
 
@@ -51,11 +47,7 @@ def test_consultation_bounces_once_and_is_resolved(browser, page, live_server, n
     base = live_server
 
     # 1. The desk records the consultation ...
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(niiza["desk"])
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(base + BASE_PATH + "/")
+    log_in(page, base, niiza["desk"], landing=BASE_PATH + "/")
     page.get_by_role("navigation", name="新座市のメニュー").get_by_role("link", name="引継ぎ").click()
     page.get_by_role("link", name="相談を記録する").first.click()
     page.get_by_label("相談の区分").select_option(label="発達")

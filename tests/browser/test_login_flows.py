@@ -3,8 +3,8 @@
 import pytest
 
 from portal.accounts.models import Role
-from tenants import municipalities
 from tests import factories as f
+from tests.browser.conftest import log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -13,29 +13,17 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def saitama(app):
     with arranged(app):
-        municipalities.load("11")
-        niiza, saitama_city = f.municipality(f.NIIZA), f.municipality(f.SAITAMA)
-        f.network(niiza, "新座市子育てネットワーク推進委員会")
-        f.network(saitama_city, "さいたま市子育て支援ネットワーク全体会議")
-        f.declaration(niiza)  # the dashboard shows the declared status (issue 6)
-        f.declaration(saitama_city)
+        niiza, saitama_city = f.saitama()  # the dashboard shows the declared status (issue 6)
         return {
             "desk": f.user(Role.DESK, niiza, email="desk.niiza@example.jp").email,
             "prefecture": f.user(Role.PREFECTURE, email="pref@example.jp").email,
         }
 
 
-def _login(page, base, email, password=f.PASSWORD):
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
-
-
 def test_desk_staff_logs_in_and_sees_the_municipality_home(page, live_server, saitama, shoot):
     page.goto(live_server + "/login")
     shoot("login")
-    _login(page, live_server, saitama["desk"])
+    log_in(page, live_server, saitama["desk"])
     page.wait_for_url(live_server + "/m/112305/")
     assert page.get_by_role("heading", level=1).inner_text() == "新座市"
     assert page.get_by_text("新座市子育てネットワーク推進委員会").is_visible()
@@ -50,7 +38,7 @@ def test_desk_staff_logs_in_and_sees_the_municipality_home(page, live_server, sa
 
 
 def test_prefecture_official_sees_all_63_municipalities(page, live_server, saitama, shoot):
-    _login(page, live_server, saitama["prefecture"])
+    log_in(page, live_server, saitama["prefecture"])
     page.wait_for_url(live_server + "/dashboard/")
     rows = page.locator("[data-testid=municipality-table] tbody tr")
     assert rows.count() == 63
@@ -61,7 +49,7 @@ def test_prefecture_official_sees_all_63_municipalities(page, live_server, saita
 
 
 def test_wrong_password_shows_the_message_and_focus_is_visible(page, live_server, saitama, shoot):
-    _login(page, live_server, saitama["desk"], "not-the-password")
+    log_in(page, live_server, saitama["desk"], "not-the-password")
     assert page.get_by_text("メールアドレスまたはパスワードが正しくありません。").is_visible()
     # Keyboard and screen-reader users: the error summary takes the focus on load, so it is
     # read out first; the next Tab lands on a control in view.
@@ -82,7 +70,7 @@ def test_wrong_password_shows_the_message_and_focus_is_visible(page, live_server
 
 
 def test_desk_of_one_city_gets_404_for_another(page, live_server, saitama, shoot):
-    _login(page, live_server, saitama["desk"])
+    log_in(page, live_server, saitama["desk"])
     page.wait_for_url(live_server + "/m/112305/")
     response = page.goto(live_server + "/m/111007/")
     assert response.status == 404

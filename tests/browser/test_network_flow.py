@@ -13,6 +13,7 @@ import pytest
 
 from portal.accounts.models import Role
 from tests import factories as f
+from tests.browser.conftest import log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -35,19 +36,11 @@ def miyoshi(app):
         return f.user(Role.DESK, f.municipality("113247"), email="desk.miyoshi@example.jp").email
 
 
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(base + "/m/113247/")
-
-
 def test_desk_builds_a_network_from_nothing(page, live_server, miyoshi, shoot, tmp_path):
     from portal.timeutil import today_jst
 
     base = live_server
-    _login(page, base, miyoshi)
+    log_in(page, base, miyoshi, landing="/m/113247/")
 
     # 1. The network record, by hand.
     page.get_by_role("link", name="ネットワークを登録する").click()

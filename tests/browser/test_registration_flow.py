@@ -12,7 +12,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.mail.worker import deliver_due
 from tests import factories as f
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -33,14 +33,6 @@ def _deliver(app) -> None:
     with app.app_context():
         deliver_due()
         db.session.remove()
-
-
-def _login(page, base, email, password=f.PASSWORD):
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(base + f"/m/{NIIZA}/")
 
 
 def test_apply_approve_invite_set_password_and_update_contact(app, database, browser, page, live_server, niiza, smtp,
@@ -68,7 +60,7 @@ def test_apply_approve_invite_set_password_and_update_contact(app, database, bro
     assert [m["To"] for m in confirmation if m["To"] == "misaki@hidamari.example.jp"]
 
     # 2. The desk reviews and approves.
-    _login(page, base, niiza)
+    log_in(page, base, niiza, landing=f"/m/{NIIZA}/")
     page.get_by_role("navigation", name="新座市のメニュー").get_by_role("link", name="登録申請").click()
     page.get_by_role("link", name="NPO法人 子育てひだまり 見本").click()
     shoot("registration-review")
@@ -101,11 +93,7 @@ def test_apply_approve_invite_set_password_and_update_contact(app, database, bro
 
         # 4. Another day: log in with the new password and update the contact.
         member.clear_cookies()
-        mpage.goto(base + "/login")
-        mpage.get_by_label("メールアドレス").fill("misaki@hidamari.example.jp")
-        mpage.get_by_label("パスワード").fill(NEW_PASSWORD)
-        mpage.get_by_role("button", name="ログイン").click()
-        mpage.wait_for_url(base + f"/m/{NIIZA}/")
+        log_in(mpage, base, "misaki@hidamari.example.jp", NEW_PASSWORD, landing=f"/m/{NIIZA}/")
         mpage.get_by_role("link", name="担当者の情報を確認・更新する").click()
         mpage.get_by_role("link", name=re.compile(r"内容を直す.*架空 美咲さん")).click()
         mpage.get_by_label("電話番号").fill("048-999-0099")

@@ -8,8 +8,9 @@ import pytest
 
 from portal.accounts.models import Role
 from tests import factories as f
-from tests.conftest import arranged
-from tests.test_handovers import client_for, post, record, send, sent_id
+from tests.browser.conftest import log_in
+from tests.conftest import arranged, logged_in
+from tests.support.handovers import post
 
 pytestmark = pytest.mark.browser
 
@@ -26,21 +27,14 @@ def niiza(app):
         return {"desk": f.user(Role.DESK, m, email="desk@niiza.example.jp").email, "hoken": hoken.id}
 
 
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(base + M + "/")
-
-
-def _handover(app, niiza, **consultation) -> int:
-    desk = client_for(app, niiza["desk"])
-    cid = record(desk, **consultation)
-    hid = sent_id(send(desk, cid, str(niiza["hoken"])))
-    if consultation.get("then_consent"):
+def _handover(app, niiza, then_consent=None, **consultation) -> int:
+    with arranged(app):
+        c = f.consultation(niiza["desk"], **consultation)
+        cid, hid = c.id, f.handover(c, niiza["hoken"]).id
+    if then_consent:
+        desk = logged_in(app, niiza["desk"])
         assert post(desk, f"{M}/handovers/consultations/{cid}/consent",
-                    {"consent": consultation["then_consent"], "consent_reason": ""}).status_code == 302
+                    {"consent": then_consent, "consent_reason": ""}).status_code == 302
     return hid
 
 
@@ -55,7 +49,7 @@ def test_slip_for_each_consent_state(page, live_server, app, niiza, shoot, state
     data = {"given": {}, "not_required": {"consent": "not_required", "consent_reason": "（架空）身体に複数のあざ。"},
             "not_given": {"then_consent": "not_given"}}[state]
     hid = _handover(app, niiza, **data)
-    _login(page, live_server, niiza["desk"])
+    log_in(page, live_server, niiza["desk"], landing=M + "/")
     page.goto(live_server + f"{M}/handovers/{hid}")
     page.get_by_role("link", name="ご家族への説明用紙を印刷").click()
     if state != "given":
@@ -80,7 +74,7 @@ def test_slip_for_each_consent_state(page, live_server, app, niiza, shoot, state
 
 
 def test_long_text_is_counted_not_cut_and_the_error_summary_takes_the_focus(page, live_server, niiza, shoot):
-    _login(page, live_server, niiza["desk"])
+    log_in(page, live_server, niiza["desk"], landing=M + "/")
     page.goto(live_server + f"{M}/handovers/consultations/new")
     for label in ("相談の区分", "子どもの年齢", "相談の概要"):
         assert "必須" in page.locator("label", has_text=label).first.inner_text()

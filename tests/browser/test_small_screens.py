@@ -15,7 +15,7 @@ from tenants.handovers.models import Consultation
 from tenants.members import services as members
 from tenants.models import Municipality
 from tests import factories as f
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -42,14 +42,6 @@ def niiza(app):
         }
 
 
-def _login(page, base, email, landing):
-    page.goto(base + "/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(base + landing)
-
-
 def _menu(page):
     return page.get_by_role("navigation", name="新座市のメニュー")
 
@@ -61,7 +53,7 @@ def _inside(page, box, width):
 
 def test_every_menu_item_is_in_view_or_one_tap_away(page, live_server, niiza, shoot):
     base = live_server
-    _login(page, base, niiza["desk"], BASE + "/")
+    log_in(page, base, niiza["desk"], landing=BASE + "/")
     page.goto(base + BASE + "/members")
 
     # 1280 px: all eleven items at once, grouped, none scrolled out of the menu.
@@ -129,7 +121,7 @@ def _labelled(row, label):
 def test_main_lists_are_cards_on_a_phone(browser, page, live_server, niiza, shoot, database):
     base = live_server
     page.set_viewport_size(PHONE)
-    _login(page, base, niiza["desk"], BASE + "/")
+    log_in(page, base, niiza["desk"], landing=BASE + "/")
 
     # 構成員: 名称, 主担当 and 電話番号 all on screen.
     page.goto(base + BASE + "/members")
@@ -176,7 +168,7 @@ def test_main_lists_are_cards_on_a_phone(browser, page, live_server, niiza, shoo
     member = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport=PHONE)
     try:
         mpage = member.new_page()
-        _login(mpage, base, niiza["hoken"], BASE + "/")
+        log_in(mpage, base, niiza["hoken"], landing=BASE + "/")
         mpage.goto(base + BASE + "/handovers?show=all")
         row = _cells_fit(mpage, "inbox-table").first
         assert _labelled(row, "状態") and _labelled(row, "回答期限")
@@ -188,7 +180,7 @@ def test_main_lists_are_cards_on_a_phone(browser, page, live_server, niiza, shoo
     official = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport=PHONE)
     try:
         opage = official.new_page()
-        _login(opage, base, niiza["official"], "/dashboard/")
+        log_in(opage, base, niiza["official"], landing="/dashboard/")
         row = _cells_fit(opage, "municipality-table").filter(has_text="新座市")
         assert _labelled(row, "申告") and _labelled(row, "構成員")
         # The sort links stay in sight above the cards, so a keyboard never focuses something unseen.

@@ -7,6 +7,7 @@ import pytest
 
 from portal.accounts.models import Role
 from tests import factories as f
+from tests.browser.conftest import log_in
 from tests.conftest import arranged
 
 pytestmark = pytest.mark.browser
@@ -25,11 +26,7 @@ def niiza(app):
 
 
 def test_typing_hokensa_in_half_width_kana_shows_whom_to_call(page, live_server, niiza, shoot):
-    page.goto(live_server + "/login")
-    page.get_by_label("メールアドレス").fill(niiza)
-    page.get_by_label("パスワード").fill(f.PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(live_server + "/m/112305/")
+    log_in(page, live_server, niiza, landing="/m/112305/")
 
     page.goto(live_server + "/m/112305/whom")
     page.evaluate("window.stillTheSamePage = true")  # gone if the form were submitted

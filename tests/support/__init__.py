@@ -1,0 +1,1 @@
+"""Helpers several test modules share (fixtures stay in conftest.py, test data in factories.py)."""
