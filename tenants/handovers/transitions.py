@@ -58,7 +58,7 @@ def send_handover(
         raise HandoverError(f"この相談は{c.status_label}のため、引き継げません。")
     problem = consent_problem(c)
     if problem:
-        raise HandoverError(problem, 422)
+        raise HandoverError(problem, 400)
     current = active_handover(c)
     if current is not None:
         raise HandoverError(
