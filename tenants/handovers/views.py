@@ -300,8 +300,6 @@ def act(handover_id: int, action: str):
 @allow(*PARTIES, tenant=True)
 def slip(handover_id: int):
     """The family's slip; first a confirmation step when the consent state or a stale contact asks for one."""
-    from tenants.network.services import get_desk
-
     party = _party()
     h = _handover_or_404(handover_id, party)
     if h.status in (HandoverStatus.DECLINED.value, HandoverStatus.WITHDRAWN.value):
@@ -318,21 +316,12 @@ def slip(handover_id: int):
             "handovers/slip_check.html", h=h, c=h.consultation, checks=checks, choice=choice, error=error,
         ), INVALID if error else 200
     log_access(current_user, party, AccessAction.PRINT, consultation_id=h.consultation_id, handover_id=h.id)
-    desk = get_desk()
-    desk_name = slip_texts.desk_name(current_municipality.name, desk)
-    contact = choice.contact if contact_ok else None
-    if h.recipient_organization is None:
-        phone = desk.phone if desk else ""
-    else:
-        phone = (contact.phone if contact is not None else "") or h.recipient_organization.phone
     return render_template(
         "handovers/slip.html",
-        h=h, desk=desk, contact=contact, phone=phone, choice=choice, checks=checks,
+        h=h, choice=choice, checks=checks,
         wording=slip_texts.wording_for(h.consultation.consent),
-        recipient_name=h.recipient_organization.name if h.recipient_organization else desk_name,
-        sender_name=h.sender_organization.name if h.sender_organization else desk_name,
-        sender_phone=(h.sender_organization.phone if h.sender_organization else (desk.phone if desk else "")),
         contact_by=deadlines.family_contact_by(h.response_due_at),
+        **slip_texts.names_and_phones(h, choice, contact_ok, current_municipality.name),
     )
 
 
