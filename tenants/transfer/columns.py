@@ -19,8 +19,8 @@ from typing import Any
 
 from portal.japanese import InputError, clean, fold
 from portal.timeutil import wareki
-from tenants.members.models import STATUS_LABELS, MemberStatus
 from tenants.members.categories import category_by_name, category_label, tag_by_name
+from tenants.members.models import MemberStatus
 
 ORG = "organization"
 CONTACT = "contact"
@@ -44,7 +44,7 @@ def _category(value: Any) -> str:
     return category.code
 
 
-_STATUS_BY_WORD = {fold(label): status.value for status, label in STATUS_LABELS.items()}
+_STATUS_BY_WORD = {fold(s.label): s.value for s in MemberStatus}
 _STATUS_BY_WORD.update({fold(s.value): s.value for s in MemberStatus})
 
 
@@ -54,7 +54,7 @@ def _status(value: Any) -> str:
         return MemberStatus.ACTIVE.value
     status = _STATUS_BY_WORD.get(fold(text))
     if status is None:
-        raise InputError(f"状態「{text}」は「{'・'.join(STATUS_LABELS.values())}」のどれかにしてください。")
+        raise InputError(f"状態「{text}」は「{'・'.join(s.label for s in MemberStatus)}」のどれかにしてください。")
     return status
 
 
