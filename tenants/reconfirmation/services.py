@@ -309,10 +309,6 @@ class FreshnessCounts:
     due: int
     stale: int
 
-    @property
-    def needing_confirmation(self) -> int:
-        return self.due + self.stale
-
 
 def freshness_counts(today: date) -> FreshnessCounts:
     """How many contacts of taking-part organisations are current, due or stale (one query).
