@@ -14,16 +14,24 @@ Every feature takes these from here rather than writing its own:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 JST = ZoneInfo("Asia/Tokyo")
 
-# (start date, era name) newest first.
-_ERAS = (
-    (date(2019, 5, 1), "令和"),
-    (date(1989, 1, 8), "平成"),
-    (date(1926, 12, 25), "昭和"),
+
+
+class Era(NamedTuple):
+    start: date
+    name: str
+    letter: str  # its initial, as dates are abbreviated (R8.4.1)
+
+
+# Newest first; 和暦 is written and read (e.g. the roster import) from this one list.
+ERAS = (
+    Era(date(2019, 5, 1), "令和", "R"),
+    Era(date(1989, 1, 8), "平成", "H"),
+    Era(date(1926, 12, 25), "昭和", "S"),
 )
 
 
@@ -86,11 +94,11 @@ def wareki(value: date) -> str:
     """令和8年11月24日; the first year is written 元年 as staff expect."""
     if isinstance(value, datetime):
         value = to_jst(value).date()
-    for start, era in _ERAS:
-        if value >= start:
-            year = value.year - start.year + 1
+    for era in ERAS:
+        if value >= era.start:
+            year = value.year - era.start.year + 1
             year_text = "元" if year == 1 else str(year)
-            return f"{era}{year_text}年{value.month}月{value.day}日"
+            return f"{era.name}{year_text}年{value.month}月{value.day}日"
     return f"{value.year}年{value.month}月{value.day}日"
 
 
@@ -101,10 +109,10 @@ def fiscal_year_label(value: date) -> str:
     the names offices use: 令和元年度 for FY2019, 昭和63年度 for FY1988.
     """
     fy = fiscal_year(value)
-    for start, era in _ERAS:
-        if date(fy, 12, 31) >= start:
-            year = fy - start.year + 1
-            return f"{era}{'元' if year == 1 else year}年度"
+    for era in ERAS:
+        if date(fy, 12, 31) >= era.start:
+            year = fy - era.start.year + 1
+            return f"{era.name}{'元' if year == 1 else year}年度"
     return f"{fy}年度"
 
 

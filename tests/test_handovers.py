@@ -143,14 +143,14 @@ def test_no_handover_without_consent(app, world):
     page = desk.get(f"{M}/handovers/consultations/{cid}").get_data(as_text=True)
     assert "同意がないため引き継げません" in page
     response = send(desk, cid, str(world.hoken))
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "同意がないため引き継げません" in response.get_data(as_text=True)
     assert count(app, Handover) == 0
     assert load(app, Consultation, cid).hop_count == 0
 
     # "Not required" needs a reason.
     response = post(desk, f"{M}/handovers/consultations/{cid}/consent", {"consent": "not_required"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "理由" in response.get_data(as_text=True)
     assert load(app, Consultation, cid).consent == "not_given"
     response = post(desk, f"{M}/handovers/consultations/{cid}/consent",
@@ -162,13 +162,13 @@ def test_no_handover_without_consent(app, world):
 def test_consent_state_is_required_and_not_required_needs_a_reason(app, world):
     desk = logged_in(app, world.desk)
     response = post(desk, f"{M}/handovers/consultations/new", {**CONSULTATION, "consent": ""})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "本人同意の状態を選んでください" in response.get_data(as_text=True)
     response = post(desk, f"{M}/handovers/consultations/new", {**CONSULTATION, "consent": "not_required"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "同意不要とする理由" in response.get_data(as_text=True)
     response = post(desk, f"{M}/handovers/consultations/new", {**CONSULTATION, "summary": "  ", "category": "x"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert count(app, Consultation) == 0
 
 
@@ -183,12 +183,12 @@ def test_bad_recipients_are_refused(app, world):
         ("999999", "活動中の構成員から選んでください"),
     ]:
         response = send(desk, cid, recipient)
-        assert response.status_code == 422, recipient
+        assert response.status_code == 400, recipient
         assert message in response.get_data(as_text=True)
     assert count(app, Handover) == 0
     hoken = logged_in(app, world.hoken_user)
     response = send(hoken, own, str(world.hoken))
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "自分の団体には引き継げません" in response.get_data(as_text=True)
 
 
@@ -246,7 +246,7 @@ def test_wrong_state_transitions_change_nothing(app, world, sent, path, action, 
 def test_accept_then_resolve_directly_and_outcome_is_required(app, world, sent):
     assert post(sent.hoken, f"{M}/handovers/{sent.hid}/accept").status_code == 302
     response = post(sent.hoken, f"{M}/handovers/{sent.hid}/resolve", {"outcome": " "})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "対応の結果を書いてください" in response.get_data(as_text=True)
     assert load(app, Handover, sent.hid).status == "accepted"
     assert post(sent.hoken, f"{M}/handovers/{sent.hid}/resolve", {"outcome": "済"}).status_code == 302
@@ -255,7 +255,7 @@ def test_accept_then_resolve_directly_and_outcome_is_required(app, world, sent):
 
 def test_decline_needs_a_reason(app, world, sent):
     response = post(sent.hoken, f"{M}/handovers/{sent.hid}/decline", {"reason": ""})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "辞退の理由を書いてください" in response.get_data(as_text=True)
     assert load(app, Handover, sent.hid).status == "sent"
 
@@ -286,7 +286,7 @@ def test_close_without_handover(app, world):
     with arranged(app):
         cid = f.consultation(world.desk).id
     desk = logged_in(app, world.desk)
-    assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": ""}).status_code == 422
+    assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": ""}).status_code == 400
     assert post(desk, f"{M}/handovers/consultations/{cid}/close", {"outcome": "窓口で情報提供"}).status_code == 302
     c = load(app, Consultation, cid)
     assert c.status == "closed" and c.closed_at is not None
@@ -609,11 +609,11 @@ def _logged(app, cid, email) -> int:
 
 REFUSALS = {
     # name: (who, steps before as (who, url suffix, data), url suffix, data, status)
-    "consent=zzz": ("desk", [], "consultation/consent", {"consent": "zzz"}, 422),
-    "close without an outcome": ("desk", [], "consultation/close", {"outcome": ""}, 422),
+    "consent=zzz": ("desk", [], "consultation/consent", {"consent": "zzz"}, 400),
+    "close without an outcome": ("desk", [], "consultation/close", {"outcome": ""}, 400),
     "send while a handover is active": ("desk", [], "consultation/send", {"recipient": "shien"}, 409),
     "accept by the wrong party": ("desk", [], "handover/accept", {}, 403),
-    "decline without a reason": ("hoken", [], "handover/decline", {"reason": ""}, 422),
+    "decline without a reason": ("hoken", [], "handover/decline", {"reason": ""}, 400),
     "resolve before accept": ("hoken", [], "handover/resolve", {"outcome": "済"}, 409),
     "withdraw twice": ("desk", [("desk", "handover/withdraw", {})], "handover/withdraw", {}, 409),
 }
@@ -647,7 +647,7 @@ def test_refused_post_showing_the_consultation_is_logged(app, world, sent, refus
 def test_a_refusal_still_rolls_back_everything_but_the_log(app, world, sent):
     before = load(app, Consultation, sent.cid)
     response = post(sent.desk, f"{M}/handovers/consultations/{sent.cid}/consent", {"consent": "zzz"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     after = load(app, Consultation, sent.cid)
     assert (after.consent, after.consent_reason) == (before.consent, before.consent_reason)
     assert count(app, Handover) == 1

@@ -438,7 +438,7 @@ def test_an_organisation_without_contacts_cannot_complete(app, world):
     html = member.get(MINE).get_data(as_text=True)
     assert "担当者を1人以上登録してください。" in html
     response = member_post(member, f"{MINE}/complete")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "担当者を1人以上登録してください。" in response.get_data(as_text=True)
     with arranged(app):
         task = db.session.scalar(select(ReconfirmationTask).where(ReconfirmationTask.organization_id == world.circle))
@@ -456,7 +456,7 @@ def test_completing_with_an_outdated_list_confirms_nothing(app, world):
     start_round(app, world)
     member = logged_in(app, world.member_hoken)
     response = member_post(member, f"{MINE}/complete", {"contact_id": [world.yamada]})  # sato not seen
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "担当者の一覧が変わりました" in response.get_data(as_text=True)
     assert contact_row(app, world.yamada).last_confirmed_on == world.old
     assert contact_row(app, world.sato).last_confirmed_on == world.old

@@ -25,7 +25,7 @@ def log_access(user: User, party: Party | None, action: AccessAction, *, consult
         handover_id=handover_id,
         action=action.value,
     )
-    # Stored even when the page is a refusal (422/403/409) whose request rolls back.
+    # Stored even when the page is a refusal (400/403/409) whose request rolls back.
     keep_even_if_refused(entry)
     return entry
 

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
 
 from portal.forms import FlaskForm, Needed, TextAreaField
-from tenants.handovers.models import AGE_BANDS, CATEGORIES, Consent, Urgency
-
-
-def _max(n: int) -> Length:
-    return Length(max=n, message=f"{n}文字以内で入力してください。")
-
+from tenants.core.forms import length_of
+from tenants.handovers.models import AGE_BANDS, CATEGORIES, Consent, Consultation, Handover, Urgency
 
 CONSENT_CHOICES = [
     SelectChoice(Consent.GIVEN.value, "同意あり — 本人（保護者）が、引継ぎ先に相談内容を伝えることに同意した"),
@@ -26,7 +21,7 @@ def _choices(pairs) -> list[SelectChoice]:
 
 
 class ConsultationForm(FlaskForm):
-    case_reference = StringField("受付番号（任意）", validators=[_max(40)])
+    case_reference = StringField("受付番号（任意）", validators=[length_of(Consultation, "case_reference")])
     category = SelectField("相談の区分", choices=_choices(CATEGORIES), validators=[Needed()], validate_choice=False)
     urgency = RadioField(
         "緊急度", choices=[SelectChoice(Urgency.NORMAL.value, "通常（1業務日以内に回答）"),
@@ -34,35 +29,31 @@ class ConsultationForm(FlaskForm):
         default=Urgency.NORMAL.value, validators=[Needed()], validate_choice=False,
     )
     age_band = SelectField("子どもの年齢", choices=_choices(AGE_BANDS), validators=[Needed()], validate_choice=False)
-    summary = TextAreaField("相談の概要", validators=[Needed(), _max(2000)], render_kw={"rows": 5})
-    contact_preference = StringField("ご家族への連絡方法（任意）", validators=[_max(200)])
+    summary = TextAreaField("相談の概要", validators=[Needed(), length_of(Consultation, "summary")], render_kw={"rows": 5})
+    contact_preference = StringField("ご家族への連絡方法（任意）", validators=[length_of(Consultation, "contact_preference")])
     consent = RadioField("本人同意", choices=CONSENT_CHOICES, validators=[Needed()], validate_choice=False)
-    consent_reason = TextAreaField("同意不要とする理由", validators=[_max(1000)], render_kw={"rows": 3})
+    consent_reason = TextAreaField("同意不要とする理由", validators=[length_of(Consultation, "consent_reason")], render_kw={"rows": 3})
 
 
 class ConsentForm(FlaskForm):
     consent = RadioField("本人同意", choices=CONSENT_CHOICES, validators=[Needed()], validate_choice=False)
-    consent_reason = TextAreaField("同意不要とする理由", validators=[_max(1000)], render_kw={"rows": 3})
+    consent_reason = TextAreaField("同意不要とする理由", validators=[length_of(Consultation, "consent_reason")], render_kw={"rows": 3})
 
 
 class SendForm(FlaskForm):
     recipient = SelectField("引継ぎ先", choices=[], validators=[Needed()], validate_choice=False)
     contact_id = HiddenField()
-    message = TextAreaField("引継ぎ先への伝達事項（任意）", validators=[_max(1000)], render_kw={"rows": 3})
+    message = TextAreaField("引継ぎ先への伝達事項（任意）", validators=[length_of(Handover, "message")], render_kw={"rows": 3})
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField("辞退の理由", validators=[Needed(), _max(1000)], render_kw={"rows": 3})
+    reason = TextAreaField("辞退の理由", validators=[Needed(), length_of(Handover, "decline_reason")], render_kw={"rows": 3})
 
 
 class ResolveForm(FlaskForm):
-    outcome = TextAreaField("対応の結果", validators=[Needed(), _max(1000)], render_kw={"rows": 3})
+    outcome = TextAreaField("対応の結果", validators=[Needed(), length_of(Handover, "outcome")], render_kw={"rows": 3})
 
 
 class CloseForm(FlaskForm):
-    outcome = TextAreaField("終了の理由・結果", validators=[Needed(), _max(1000)], render_kw={"rows": 3},
+    outcome = TextAreaField("終了の理由・結果", validators=[Needed(), length_of(Consultation, "outcome")], render_kw={"rows": 3},
                             id="close_outcome")
-
-
-class ActionForm(FlaskForm):
-    """Only the CSRF token, for buttons (accept, start, withdraw)."""

@@ -26,13 +26,13 @@ the contact preference of long-closed consultations and keeps every number.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core.enums import LabelledEnum
 from tenants.scoping import TenantScoped
 
 # ---------------------------------------------------------------------------
@@ -73,65 +73,34 @@ AGE_BANDS: tuple[tuple[str, str], ...] = (
 AGE_BAND_LABELS = dict(AGE_BANDS)
 
 
-class Urgency(StrEnum):
-    NORMAL = "normal"
-    URGENT = "urgent"
-
-    @property
-    def label(self) -> str:
-        return {"normal": "通常", "urgent": "至急"}[self.value]
+class Urgency(LabelledEnum):
+    NORMAL = "normal", "通常"
+    URGENT = "urgent", "至急"
 
 
-class Consent(StrEnum):
-    GIVEN = "given"
-    NOT_GIVEN = "not_given"
-    NOT_REQUIRED = "not_required"
-
-    @property
-    def label(self) -> str:
-        return CONSENT_LABELS[self]
+class Consent(LabelledEnum):
+    GIVEN = "given", "同意あり（本人・保護者が引継ぎに同意）"
+    NOT_GIVEN = "not_given", "同意なし"
+    NOT_REQUIRED = "not_required", "同意不要（子どもの安全に関わるため）"
 
 
-CONSENT_LABELS = {
-    Consent.GIVEN: "同意あり（本人・保護者が引継ぎに同意）",
-    Consent.NOT_GIVEN: "同意なし",
-    Consent.NOT_REQUIRED: "同意不要（子どもの安全に関わるため）",
-}
+class ConsultationStatus(LabelledEnum):
+    # "open" is not 「対応中」: that is a handover's state (HandoverStatus.IN_PROGRESS), and a
+    # consultation nobody has taken yet must not look like one being handled.
+    OPEN = "open", "受付済"
+    RESOLVED = "resolved", "解決"
+    CLOSED = "closed", "終了"
 
 
-class ConsultationStatus(StrEnum):
-    OPEN = "open"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        # "open" is not 「対応中」: that is a handover's state (HANDOVER_STATUS_LABELS), and a
-        # consultation nobody has taken yet must not look like one being handled.
-        return {"open": "受付済", "resolved": "解決", "closed": "終了"}[self.value]
+class HandoverStatus(LabelledEnum):
+    SENT = "sent", "受付待ち"
+    ACCEPTED = "accepted", "受付済み"
+    IN_PROGRESS = "in_progress", "対応中"
+    RESOLVED = "resolved", "解決"
+    DECLINED = "declined", "辞退（差し戻し）"
+    WITHDRAWN = "withdrawn", "取り下げ"
 
 
-class HandoverStatus(StrEnum):
-    SENT = "sent"
-    ACCEPTED = "accepted"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    DECLINED = "declined"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return HANDOVER_STATUS_LABELS[self]
-
-
-HANDOVER_STATUS_LABELS = {
-    HandoverStatus.SENT: "受付待ち",
-    HandoverStatus.ACCEPTED: "受付済み",
-    HandoverStatus.IN_PROGRESS: "対応中",
-    HandoverStatus.RESOLVED: "解決",
-    HandoverStatus.DECLINED: "辞退（差し戻し）",
-    HandoverStatus.WITHDRAWN: "取り下げ",
-}
 # A consultation has at most one of these at a time.
 ACTIVE_STATUSES = (HandoverStatus.SENT.value, HandoverStatus.ACCEPTED.value, HandoverStatus.IN_PROGRESS.value)
 
@@ -167,13 +136,13 @@ class Consultation(TenantScoped, db.Model):
     category: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(10), default=Urgency.NORMAL.value)
     age_band: Mapped[str] = mapped_column(String(20))
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text, info={"max_length": 2000})
     contact_preference: Mapped[str | None] = mapped_column(String(200))
     consent: Mapped[str] = mapped_column(String(15))
-    consent_reason: Mapped[str] = mapped_column(Text, default="")
+    consent_reason: Mapped[str] = mapped_column(Text, default="", info={"max_length": 1000})
     status: Mapped[str] = mapped_column(String(10), default=ConsultationStatus.OPEN.value)
     hop_count: Mapped[int] = mapped_column(Integer, default=0)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="", info={"max_length": 1000})
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -182,7 +151,7 @@ class Consultation(TenantScoped, db.Model):
 
     received_by = relationship("MemberOrganization", foreign_keys=[received_by_organization_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
-    handovers: Mapped[list["Handover"]] = relationship(
+    handovers: Mapped[list[Handover]] = relationship(
         back_populates="consultation", order_by="Handover.id", cascade="all, delete-orphan"
     )
 
@@ -193,10 +162,6 @@ class Consultation(TenantScoped, db.Model):
     @property
     def age_band_label(self) -> str:
         return AGE_BAND_LABELS.get(self.age_band, self.age_band)
-
-    @property
-    def urgency_label(self) -> str:
-        return Urgency(self.urgency).label
 
     @property
     def consent_label(self) -> str:
@@ -268,7 +233,7 @@ class Handover(TenantScoped, db.Model):
     recipient_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(12), default=HandoverStatus.SENT.value)
     # What the sender tells the recipient (erased by the purge with the consultation's text).
-    message: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
 
     sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -283,10 +248,10 @@ class Handover(TenantScoped, db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
     declined_at: Mapped[datetime | None] = mapped_column(DateTime)
     declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # When the overdue first response was escalated to the desk (once).
@@ -323,14 +288,10 @@ class Handover(TenantScoped, db.Model):
         return f"<Handover {self.id} {self.status}>"
 
 
-class AccessAction(StrEnum):
-    VIEW = "view"
-    PRINT = "print"
-    EXPORT = "export"
-
-    @property
-    def label(self) -> str:
-        return {"view": "閲覧", "print": "説明用紙の印刷", "export": "書き出し"}[self.value]
+class AccessAction(LabelledEnum):
+    VIEW = "view", "閲覧"
+    PRINT = "print", "説明用紙の印刷"
+    EXPORT = "export", "書き出し"
 
 
 class HandoverAccess(TenantScoped, db.Model):

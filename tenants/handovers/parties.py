@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -80,12 +81,21 @@ def is_coordinator(c: Consultation, party: Party) -> bool:
     return c.received_by_organization_id == party.organization_id
 
 
-def may_view_handover(h: Handover, party: Party) -> bool:
-    return party.is_desk or is_sender(h, party) or is_recipient(h, party)
+# What a party may open, as criteria of the SELECT that loads it (``get_or_404``): the desk everything
+# in its municipality, a member the handovers it sent or received and the consultations it recorded.
 
 
-def may_view_consultation(c: Consultation, party: Party) -> bool:
-    return party.is_desk or is_coordinator(c, party)
+def visible_handovers(party: Party) -> tuple[Any, ...]:
+    if party.is_desk:
+        return ()
+    return (or_(Handover.sender_organization_id == party.organization_id,
+                Handover.recipient_organization_id == party.organization_id),)
+
+
+def visible_consultations(party: Party) -> tuple[Any, ...]:
+    if party.is_desk:
+        return ()
+    return (Consultation.received_by_organization_id == party.organization_id,)
 
 
 # ---------------------------------------------------------------------------

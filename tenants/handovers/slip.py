@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from tenants.handovers.contacts import ContactChoice, choose_contact
 from tenants.handovers.models import Consent, Handover
 from tenants.members.freshness import freshness
+from tenants.network.services import get_desk
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,25 @@ def checks_for(h: Handover, choice: ContactChoice) -> SlipChecks:
     wording = wording_for(h.consultation.consent)
     stale = choice if choice.contact is not None and not choice.is_fresh else None
     return SlipChecks(wording.desk_warning, wording.confirm_label, stale)
+
+
+def names_and_phones(h: Handover, choice: ContactChoice, contact_ok: bool, municipality_name: str) -> dict[str, Any]:
+    """Whom the slip names and the numbers it prints, for its template.
+
+    The desk stands in for either side when that side is the desk; the chosen
+    contact is printed only when fresh or confirmed (``contact_ok``), else the
+    organisation's own number.
+    """
+    desk = get_desk()
+    desk_label = desk_name(municipality_name, desk)
+    desk_phone = desk.phone if desk else ""
+    contact = choice.contact if contact_ok else None
+    recipient, sender = h.recipient_organization, h.sender_organization
+    contact_phone = contact.phone if contact is not None else ""
+    return {
+        "desk": desk, "contact": contact,
+        "phone": (contact_phone or recipient.phone) if recipient else desk_phone,
+        "recipient_name": recipient.name if recipient else desk_label,
+        "sender_name": sender.name if sender else desk_label,
+        "sender_phone": sender.phone if sender else desk_phone,
+    }

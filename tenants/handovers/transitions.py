@@ -28,8 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.timeutil import utcnow
+from tenants.core.validation import Fields
 from tenants.handovers import daily, deadlines, notifications
-from tenants.handovers.consultations import TEXT_MAX, active_handover, consent_problem, required_text
+from tenants.handovers.consultations import active_handover, consent_problem, end_consultation, required_text
 from tenants.handovers.contacts import choose_contact
 from tenants.handovers.models import Consultation, ConsultationStatus, Handover, HandoverStatus
 from tenants.handovers.parties import (
@@ -44,7 +45,6 @@ from tenants.handovers.parties import (
     short_time,
 )
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.core.validation import ValidationError
 
 
 def send_handover(
@@ -58,7 +58,7 @@ def send_handover(
         raise HandoverError(f"この相談は{c.status_label}のため、引き継げません。")
     problem = consent_problem(c)
     if problem:
-        raise HandoverError(problem, 422)
+        raise HandoverError(problem, 400)
     current = active_handover(c)
     if current is not None:
         raise HandoverError(
@@ -66,34 +66,31 @@ def send_handover(
             f"（{current.status_label}）。辞退されるか取り下げてから、別の引継ぎ先を選んでください。"
         )
 
-    errors: dict[str, str] = {}
+    fields = Fields(Handover, data)
     key = str(data.get("recipient") or "").strip()
     recipient_org: MemberOrganization | None = None
     if key == "desk":
         if party.is_desk:
-            errors["recipient"] = "総合支援窓口から総合支援窓口へは引き継げません。"
+            fields.refuse("recipient", "総合支援窓口から総合支援窓口へは引き継げません。")
     elif key.isdigit():
         recipient_org = db.session.get(MemberOrganization, int(key))
         if recipient_org is None or recipient_org.status != MemberStatus.ACTIVE.value:
-            errors["recipient"] = "引継ぎ先は、活動中の構成員から選んでください。"
+            fields.refuse("recipient", "引継ぎ先は、活動中の構成員から選んでください。")
         elif recipient_org.id == party.organization_id:
-            errors["recipient"] = "自分の団体には引き継げません。"
+            fields.refuse("recipient", "自分の団体には引き継げません。")
     else:
-        errors["recipient"] = "引継ぎ先を選んでください。"
+        fields.refuse("recipient", "引継ぎ先を選んでください。")
     contact: Contact | None = None
     contact_id = data.get("contact_id")
-    if recipient_org is not None and not errors:
+    if recipient_org is not None and not fields.errors:
         if contact_id:
             contact = db.session.get(Contact, int(contact_id)) if str(contact_id).isdigit() else None
             if contact is None or contact.organization_id != recipient_org.id:
-                errors["contact_id"] = "担当者は引継ぎ先の担当者から選んでください。"
+                fields.refuse("contact_id", "担当者は引継ぎ先の担当者から選んでください。")
         else:
             contact = choose_contact(list(recipient_org.contacts), today).contact
-    message = (data.get("message") or "").strip()
-    if len(message) > TEXT_MAX:
-        errors["message"] = f"{TEXT_MAX}文字以内で入力してください。"
-    if errors:
-        raise ValidationError(errors)
+    message = fields.text("message", multiline=True)
+    fields.valid()
 
     h = Handover(
         consultation_id=c.id,
@@ -209,7 +206,7 @@ def decline(h: Handover, user: User, party: Party, reason: str | None, *, now: d
     now = now or utcnow()
     _check_actor(h, "decline", party)
     reason = required_text(
-        reason, "reason", "辞退の理由を書いてください。送り元が次の引継ぎ先を選ぶ手がかりになります。"
+        reason, Handover.decline_reason, "reason", "辞退の理由を書いてください。送り元が次の引継ぎ先を選ぶ手がかりになります。"
     )
     _transition(h, "decline", party, declined_at=now, declined_by_id=user.id, decline_reason=reason,
                 **_first_response(h, now))
@@ -225,14 +222,11 @@ def start(h: Handover, user: User, party: Party, *, now: datetime | None = None)
 def resolve(h: Handover, user: User, party: Party, outcome: str | None, *, now: datetime | None = None) -> None:
     now = now or utcnow()
     _check_actor(h, "resolve", party)
-    outcome = required_text(outcome, "outcome", "対応の結果を書いてください（例: 面談し、発達相談の予約をとった）。")
-    _transition(h, "resolve", party, resolved_at=now, resolved_by_id=user.id, outcome=outcome)
-    db.session.execute(
-        update(Consultation)
-        .where(Consultation.id == h.consultation_id, Consultation.status == ConsultationStatus.OPEN.value)
-        .values(status=ConsultationStatus.RESOLVED.value, closed_at=now, closed_by_id=user.id, outcome=outcome)
-        .execution_options(synchronize_session=False)
+    outcome = required_text(
+        outcome, Handover.outcome, "outcome", "対応の結果を書いてください（例: 面談し、発達相談の予約をとった）。"
     )
+    _transition(h, "resolve", party, resolved_at=now, resolved_by_id=user.id, outcome=outcome)
+    end_consultation(h.consultation_id, ConsultationStatus.RESOLVED, outcome, user, now)
     db.session.refresh(h.consultation)
     notifications.notify_sender_resolved(h)
 

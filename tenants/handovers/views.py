@@ -25,24 +25,16 @@ from portal.security.policy import allow
 from portal.spreadsheet import download, write_csv
 from portal.timeutil import format_datetime_jst, today_jst, utcnow
 from tenants.context import current_municipality
-from tenants.core.forms import also_check, form_data, show_errors
+from tenants.core.forms import INVALID, ButtonForm, also_check, form_status, submit
+from tenants.core.loading import get_or_404
 from tenants.handovers import consultations, deadlines, metrics, parties, recipients, transitions
 from tenants.handovers import slip as slip_texts
 from tenants.handovers.access_log import ACCESS_LOG_HEADER, access_log_query, access_log_rows, log_access
-from tenants.handovers.forms import (
-    ActionForm,
-    CloseForm,
-    ConsentForm,
-    ConsultationForm,
-    DeclineForm,
-    ResolveForm,
-    SendForm,
-)
+from tenants.handovers.forms import CloseForm, ConsentForm, ConsultationForm, DeclineForm, ResolveForm, SendForm
 from tenants.handovers.inbox import BOXES, FILTERS, counts, inbox_query
 from tenants.handovers.models import AccessAction, Consultation, Handover, HandoverStatus
 from tenants.handovers.parties import HandoverError, Party
 from tenants.members.models import MemberOrganization
-from tenants.core.validation import ValidationError
 from tenants.navigation import nav_item
 
 bp = Blueprint("handovers", __name__, url_prefix="/m/<code>")
@@ -60,17 +52,11 @@ def _party() -> Party:
 
 
 def _handover_or_404(handover_id: int, party: Party) -> Handover:
-    h = db.session.get(Handover, handover_id)
-    if h is None or not parties.may_view_handover(h, party):
-        abort(404)
-    return h
+    return get_or_404(Handover, handover_id, *parties.visible_handovers(party))
 
 
 def _consultation_or_404(consultation_id: int, party: Party) -> Consultation:
-    c = db.session.get(Consultation, consultation_id)
-    if c is None or not parties.may_view_consultation(c, party):
-        abort(404)
-    return c
+    return get_or_404(Consultation, consultation_id, *parties.visible_consultations(party))
 
 
 def _party_org(party: Party) -> MemberOrganization | None:
@@ -114,19 +100,14 @@ def inbox():
 def new_consultation():
     party = _party()
     form = ConsultationForm()
-    if form.validate_on_submit():
-        try:
-            c = consultations.record_consultation(form_data(form), current_user, party)
-        except ValidationError as e:
-            show_errors(form, e)
-        else:
-            flash(f"相談 #{c.id} を記録しました。続けて引継ぎ先を選べます。", "success")
-            return redirect(url_for("handovers.consultation", consultation_id=c.id))
-    elif form.is_submitted():
+    if c := submit(form, lambda data: consultations.record_consultation(data, current_user, party)):
+        flash(f"相談 #{c.id} を記録しました。続けて引継ぎ先を選べます。", "success")
+        return redirect(url_for("handovers.consultation", consultation_id=c.id))
+    if form.is_submitted():
         also_check(form, consultations.validate_consultation)
     return render_template(
         "handovers/consultation_form.html", form=form, party_name=parties.party_name(_party_org(party)),
-    ), 422 if form.is_submitted() else 200
+    ), form_status(form)
 
 
 def _render_consultation(c: Consultation, party: Party, *, send_form=None, consent_form=None, close_form=None,
@@ -172,18 +153,17 @@ def consultation(consultation_id: int):
     return _render_consultation(c, party)
 
 
-def _attempt(form, call, show_again):
-    """``(call(), None)`` for a valid submitted ``form``; else ``(None, the page shown again)``: 422 with
-    the problems on the form's fields, or a refused action's message with its status."""
-    if not form.validate_on_submit():
-        return None, show_again(status=422)
+def _attempt(form, save, show_again):
+    """``(what save(data) returned, None)`` once ``form`` is saved (``submit``); else ``(None, the page
+    shown again)``: 400 with the problems on the form's fields, or a refused action's message with its
+    status."""
     try:
-        return call(), None
-    except ValidationError as e:
-        show_errors(form, e)
-        return None, show_again(status=422)
+        saved = submit(form, save)
     except HandoverError as e:
         return None, show_again(error=e.message, status=e.status)
+    if saved is None:
+        return None, show_again(status=form_status(form))
+    return saved, None
 
 
 @bp.post("/handovers/consultations/<int:consultation_id>/send")
@@ -194,7 +174,7 @@ def send(consultation_id: int):
     form = SendForm()
     form.recipient.choices = []
     h, refused = _attempt(
-        form, lambda: transitions.send_handover(c, form_data(form), current_user, party, today_jst()),
+        form, lambda data: transitions.send_handover(c, data, current_user, party, today_jst()),
         partial(_render_consultation, c, party, send_form=form),
     )
     if refused:
@@ -205,12 +185,12 @@ def send(consultation_id: int):
 
 
 def _change_consultation(consultation_id: int, form_class, form_name: str, change, message: str):
-    """A form on the consultation's page that changes it (``change(c, form, party)``), then back to that page."""
+    """A form on the consultation's page that changes it (``change(c, data, party)``), then back to that page."""
     party = _party()
     c = _consultation_or_404(consultation_id, party)
     form = form_class()
     _, refused = _attempt(
-        form, lambda: change(c, form, party), partial(_render_consultation, c, party, **{form_name: form}),
+        form, lambda data: change(c, data, party), partial(_render_consultation, c, party, **{form_name: form}),
     )
     if refused:
         return refused
@@ -223,7 +203,7 @@ def _change_consultation(consultation_id: int, form_class, form_name: str, chang
 def consent(consultation_id: int):
     return _change_consultation(
         consultation_id, ConsentForm, "consent_form",
-        lambda c, form, party: consultations.update_consent(c, form.consent.data, form.consent_reason.data, party),
+        lambda c, data, party: consultations.update_consent(c, data["consent"], data["consent_reason"], party),
         "本人同意の状態を更新しました。",
     )
 
@@ -233,7 +213,7 @@ def consent(consultation_id: int):
 def close(consultation_id: int):
     return _change_consultation(
         consultation_id, CloseForm, "close_form",
-        lambda c, form, party: consultations.close_consultation(c, form.outcome.data, current_user, party),
+        lambda c, data, party: consultations.close_consultation(c, data["outcome"], current_user, party),
         "相談を終了しました。",
     )
 
@@ -251,12 +231,12 @@ class Action:
 
 
 ACTIONS = {
-    "accept": Action(transitions.accept, ActionForm, "引継ぎを受け付けました。ご家族への連絡をお願いします。"),
+    "accept": Action(transitions.accept, ButtonForm, "引継ぎを受け付けました。ご家族への連絡をお願いします。"),
     "decline": Action(transitions.decline, DeclineForm, "引継ぎを辞退しました。送り元に差し戻しました。",
                       back_to_consultation=True),
-    "start": Action(transitions.start, ActionForm, "対応中にしました。"),
+    "start": Action(transitions.start, ButtonForm, "対応中にしました。"),
     "resolve": Action(transitions.resolve, ResolveForm, "解決にしました。送り元にお知らせしました。"),
-    "withdraw": Action(transitions.withdraw, ActionForm, "引継ぎを取り下げました。", back_to_consultation=True),
+    "withdraw": Action(transitions.withdraw, ButtonForm, "引継ぎを取り下げました。", back_to_consultation=True),
 }
 
 
@@ -270,7 +250,7 @@ def _render_handover(h: Handover, party: Party, *, action: str | None = None, fo
         is_recipient=parties.is_recipient(h, party), is_sender=parties.is_sender(h, party),
         coordinator=parties.is_coordinator(h.consultation, party),
         overdue=transitions.overdue_by(h, now),
-        action_form=ActionForm(formdata=None),
+        action_form=ButtonForm(formdata=None),
         decline_form=form if action == "decline" else DeclineForm(formdata=None),
         resolve_form=form if action == "resolve" else ResolveForm(formdata=None),
         steps=transitions.timeline(h), error=error,
@@ -305,7 +285,7 @@ def act(handover_id: int, action: str):
     chosen = ACTIONS[action]
     form = chosen.form()
     _, refused = _attempt(
-        form, lambda: chosen.service(h, current_user, party, **form_data(form)),
+        form, lambda data: chosen.service(h, current_user, party, **data),
         partial(_render_handover, h, party, action=action, form=form),
     )
     if refused:
@@ -320,8 +300,6 @@ def act(handover_id: int, action: str):
 @allow(*PARTIES, tenant=True)
 def slip(handover_id: int):
     """The family's slip; first a confirmation step when the consent state or a stale contact asks for one."""
-    from tenants.network.services import get_desk
-
     party = _party()
     h = _handover_or_404(handover_id, party)
     if h.status in (HandoverStatus.DECLINED.value, HandoverStatus.WITHDRAWN.value):
@@ -336,23 +314,14 @@ def slip(handover_id: int):
         error = "印刷の前に、注意を読んで確認欄にチェックを入れてください。" if submitted else None
         return render_template(
             "handovers/slip_check.html", h=h, c=h.consultation, checks=checks, choice=choice, error=error,
-        ), 422 if error else 200
+        ), INVALID if error else 200
     log_access(current_user, party, AccessAction.PRINT, consultation_id=h.consultation_id, handover_id=h.id)
-    desk = get_desk()
-    desk_name = slip_texts.desk_name(current_municipality.name, desk)
-    contact = choice.contact if contact_ok else None
-    if h.recipient_organization is None:
-        phone = desk.phone if desk else ""
-    else:
-        phone = (contact.phone if contact is not None else "") or h.recipient_organization.phone
     return render_template(
         "handovers/slip.html",
-        h=h, desk=desk, contact=contact, phone=phone, choice=choice, checks=checks,
+        h=h, choice=choice, checks=checks,
         wording=slip_texts.wording_for(h.consultation.consent),
-        recipient_name=h.recipient_organization.name if h.recipient_organization else desk_name,
-        sender_name=h.sender_organization.name if h.sender_organization else desk_name,
-        sender_phone=(h.sender_organization.phone if h.sender_organization else (desk.phone if desk else "")),
         contact_by=deadlines.family_contact_by(h.response_due_at),
+        **slip_texts.names_and_phones(h, choice, contact_ok, current_municipality.name),
     )
 
 

@@ -22,9 +22,6 @@ class MemberStatus(LabelledEnum):
     LEFT = "left", "退会"
 
 
-STATUS_LABELS = MemberStatus.labels()
-
-
 class MemberOrganization(TenantScoped, db.Model):
     __tablename__ = "member_organizations"
     __table_args__ = (

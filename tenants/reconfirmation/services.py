@@ -41,7 +41,7 @@ TAKING_PART = (MemberStatus.ACTIVE.value, MemberStatus.SUSPENDED.value)
 class ReconfirmationError(Exception):
     """A refused action; the message is Japanese and meant for the user."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -309,10 +309,6 @@ class FreshnessCounts:
     due: int
     stale: int
 
-    @property
-    def needing_confirmation(self) -> int:
-        return self.due + self.stale
-
 
 def freshness_counts(today: date) -> FreshnessCounts:
     """How many contacts of taking-part organisations are current, due or stale (one query).
@@ -372,7 +368,7 @@ def complete_task(
         )
     # ``listed_versions``: the version of each contact as the user saw it; one saved since is not confirmed unseen.
     if listed_versions is not None and any(listed_versions.get(c.id) != c.version for c in contacts):
-        raise ReconfirmationError(STALE_CONFIRMATION, status=409)
+        raise ReconfirmationError(STALE_CONFIRMATION)
     for contact in contacts:
         members.confirm_contact(contact, today)
     task.completed_at = utcnow()

@@ -18,9 +18,9 @@ from datetime import date
 from typing import Any
 
 from portal.japanese import InputError, clean, fold
-from portal.timeutil import wareki
-from tenants.members.models import STATUS_LABELS, MemberStatus
+from portal.timeutil import ERAS, wareki
 from tenants.members.categories import category_by_name, category_label, tag_by_name
+from tenants.members.models import MemberStatus
 
 ORG = "organization"
 CONTACT = "contact"
@@ -44,7 +44,7 @@ def _category(value: Any) -> str:
     return category.code
 
 
-_STATUS_BY_WORD = {fold(label): status.value for status, label in STATUS_LABELS.items()}
+_STATUS_BY_WORD = {fold(s.label): s.value for s in MemberStatus}
 _STATUS_BY_WORD.update({fold(s.value): s.value for s in MemberStatus})
 
 
@@ -54,7 +54,7 @@ def _status(value: Any) -> str:
         return MemberStatus.ACTIVE.value
     status = _STATUS_BY_WORD.get(fold(text))
     if status is None:
-        raise InputError(f"状態「{text}」は「{'・'.join(STATUS_LABELS.values())}」のどれかにしてください。")
+        raise InputError(f"状態「{text}」は「{'・'.join(s.label for s in MemberStatus)}」のどれかにしてください。")
     return status
 
 
@@ -88,11 +88,12 @@ def _yes_no(value: Any) -> bool | None:
     raise InputError(f"「{clean(cell_text(value))}」は「はい」か「いいえ」で入力してください。")
 
 
-_ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}
-_ERA_STARTS = {"令和": date(2019, 5, 1), "平成": date(1989, 1, 8), "昭和": date(1926, 12, 25)}
-_ERA_NAMES = {"r": "令和", "h": "平成", "s": "昭和"}
+# An era by its name or its initial (casefolded, as the cell is read): 令和, r ...
+_ERA_BY_WORD = {**{e.name: e for e in ERAS}, **{e.letter.casefold(): e for e in ERAS}}
 _WESTERN = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_JAPANESE = re.compile(r"(令和|平成|昭和|[rhs])\s*(\d{1,2}|元)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_JAPANESE = re.compile(
+    rf"({'|'.join(map(re.escape, _ERA_BY_WORD))})\s*(\d{{1,2}}|元)\s*[-/.年]\s*(\d{{1,2}})\s*[-/.月]\s*(\d{{1,2}})\s*日?"
+)
 
 
 def parse_date(value: Any) -> date | None:
@@ -107,8 +108,8 @@ def parse_date(value: Any) -> date | None:
     if m := _WESTERN.fullmatch(text):
         year, month, day = int(m[1]), int(m[2]), int(m[3])
     elif m := _JAPANESE.fullmatch(text):
-        era = _ERA_NAMES.get(m[1], m[1])
-        year = _ERAS[m[1]] + (1 if m[2] == "元" else int(m[2]))
+        era = _ERA_BY_WORD[m[1]]
+        year = era.start.year - 1 + (1 if m[2] == "元" else int(m[2]))
         month, day = int(m[3]), int(m[4])
     else:
         raise InputError(message)
@@ -116,7 +117,7 @@ def parse_date(value: Any) -> date | None:
         result = date(year, month, day)
     except ValueError:
         raise InputError(message) from None
-    if era and result < _ERA_STARTS[era]:
+    if era is not None and result < era.start:
         raise InputError(message)
     return result
 

@@ -11,7 +11,3 @@ class UploadForm(FlaskForm):
         validators=[FileRequired("ファイルを選んでください。")],
         render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     )
-
-
-class ApplyForm(FlaskForm):
-    """Only the CSRF token: the batch is in the URL."""

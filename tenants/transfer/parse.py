@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.japanese import InputError, clean, fold
 from portal.spreadsheet import unneutralise
 from portal.timeutil import utcnow
+from tenants.core.validation import column_limit
 from tenants.members import services as members
 from tenants.transfer.columns import (
     COLUMNS,
@@ -304,7 +305,7 @@ def create_batch(data: bytes, filename: str, user_id: int | None, *, max_rows: i
     db.session.execute(delete(ImportBatch).where(ImportBatch.created_at < utcnow() - BATCH_RETENTION))
     batch = ImportBatch(
         created_by_id=user_id,
-        filename=re.split(r"[\\/]", filename or "")[-1][:255],
+        filename=re.split(r"[\\/]", filename or "")[-1][: column_limit(ImportBatch, "filename")],
         sha256=hashlib.sha256(data).hexdigest(),
         rows=result.records,
         problems=result.problems,

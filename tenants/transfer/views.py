@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -16,10 +16,12 @@ from portal.security.policy import allow, enforce_access_policy
 from portal.spreadsheet import download
 from portal.timeutil import today_jst
 from tenants.context import current_municipality, resolve_tenant
+from tenants.core.forms import ButtonForm
+from tenants.core.loading import get_or_404
 from tenants.core.validation import ValidationError
 from tenants.members.categories import CATEGORIES, CONSULTATION_TAGS
 from tenants.transfer import apply, columns, export, parse, plan, table
-from tenants.transfer.forms import ApplyForm, UploadForm
+from tenants.transfer.forms import UploadForm
 from tenants.transfer.models import ImportBatch
 
 bp = Blueprint("transfer", __name__, url_prefix="/m/<code>")
@@ -111,15 +113,6 @@ def _upload_too_large(error: RequestEntityTooLarge):
     return _upload_page(form, 413)
 
 
-def _batch_or_404(batch_id: int, *, lock: bool = False) -> ImportBatch:
-    stmt = select(ImportBatch).where(ImportBatch.id == batch_id)
-    # Two desks pressing 取り込む at once: the second waits, then sees it applied.
-    batch = lock_for_write(stmt) if lock else db.session.scalar(stmt)
-    if batch is None:
-        abort(404)
-    return batch
-
-
 def _preview_page(batch: ImportBatch, error: str | None = None, status: int = 200):
     preview = None
     if not batch.problems and batch.applied_at is None:
@@ -132,7 +125,7 @@ def _preview_page(batch: ImportBatch, error: str | None = None, status: int = 20
         organization_count=len(batch.rows),
         contact_count=sum(len(r["contacts"]) for r in batch.rows),
         earlier=plan.same_file_applied_before(batch) if preview else None,
-        form=ApplyForm(),
+        form=ButtonForm(),
         error=error,
         max_shown=PREVIEW_MAX_ORGANIZATIONS,
     ), status
@@ -141,13 +134,15 @@ def _preview_page(batch: ImportBatch, error: str | None = None, status: int = 20
 @bp.get("/members/import/<int:batch_id>")
 @allow(*MANAGERS, tenant=True)
 def import_preview(batch_id: int):
-    return _preview_page(_batch_or_404(batch_id))
+    return _preview_page(get_or_404(ImportBatch, batch_id))
 
 
 @bp.post("/members/import/<int:batch_id>/apply")
 @allow(*MANAGERS, tenant=True)
 def import_apply(batch_id: int):
-    batch = _batch_or_404(batch_id, lock=True)
+    # Two desks pressing 取り込む at once: the second waits, then sees it applied.
+    lock_for_write(select(ImportBatch.id).where(ImportBatch.id == batch_id))
+    batch = get_or_404(ImportBatch, batch_id)
     if batch.applied_at is not None:
         return _preview_page(batch, "このファイルは既に取り込み済みです。もう一度取り込む場合は、ファイルを選び直してください。", 409)
     if batch.problems:
@@ -158,7 +153,7 @@ def import_apply(batch_id: int):
         # The data changed since the preview (e.g. someone renamed an organisation).
         db.session.rollback()
         return _preview_page(
-            _batch_or_404(batch_id),
+            get_or_404(ImportBatch, batch_id),
             f"取り込めませんでした。確認のあとで登録内容が変わった可能性があります（{e}）。何も取り込まれていません。",
             409,
         )
