@@ -23,7 +23,7 @@ class BlackHole:
                 return
             self.accepted.append(conn)  # held open, never read, never answered
 
-    def __enter__(self) -> "BlackHole":
+    def __enter__(self) -> BlackHole:
         self._thread.start()
         return self
 

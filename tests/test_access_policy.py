@@ -77,7 +77,7 @@ def two_municipalities(app):
 
 @pytest.mark.parametrize("endpoint,method,roles", TENANT_ROUTES)
 def test_another_municipality_is_404_for_every_allowed_municipal_role(app, two_municipalities, endpoint, method, roles):
-    own, other, users = two_municipalities
+    _own, other, users = two_municipalities
     for role in (Role.DESK, Role.MEMBER):
         if role not in roles:
             continue

@@ -74,7 +74,7 @@ def test_the_features_are_found():
 
 
 def test_the_shell_imports_neither_the_tenants_nor_the_dashboard():
-    wrong = [a for a in _arrows("portal", "tenants") + _arrows("portal", "dashboard")]
+    wrong = list(_arrows("portal", "tenants") + _arrows("portal", "dashboard"))
     assert wrong == []
 
 

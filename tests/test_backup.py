@@ -58,7 +58,7 @@ def admin(app, database):
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database.url})
 
 
-def _regrant(database) -> list[str]:  # noqa: ANN001
+def _regrant(database) -> list[str]:
     # With TEST_POSTGRES_AS_APP_ROLE=1 (the default) the app's role needs its grants back after a
     # PostgreSQL restore; SQLite has no roles (and `--app-role` is refused there).
     return ["--app-role", databases.APP_ROLE] if database.name == "postgresql" and databases.AS_APP_ROLE else []

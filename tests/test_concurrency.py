@@ -38,7 +38,7 @@ def town(app):
         return SimpleNamespace(orgs=[o.id for o in orgs], contacts=[c.id for c in contacts], desks=desks)
 
 
-def run_together(n: int, work) -> list:  # noqa: ANN001
+def run_together(n: int, work) -> list:
     """Run work(i, start) in n threads; each calls start() when ready, so the writes begin together."""
     barrier = threading.Barrier(n, timeout=120)
     results: list = [None] * n
@@ -68,7 +68,7 @@ def test_64_threads_writing_through_the_forms_get_no_5xx_and_lose_nothing(app, t
     app.config["REGISTRATION_MAX_PER_ADDRESS"] = 1000  # every thread comes from 127.0.0.1
     with live_server(app) as base:
 
-        def work(i: int, start) -> list[int]:  # noqa: ANN001
+        def work(i: int, start) -> list[int]:
             web = WebClient(base)
             if i % 4 == 3:  # an organisation applying on the public form
                 token = web.csrf(f"{M}/join")
@@ -90,7 +90,7 @@ def test_64_threads_writing_through_the_forms_get_no_5xx_and_lose_nothing(app, t
     writers = [i for i in range(THREADS) if i % 4 != 3]
     with arranged(app) as session:
         confirmed = session.scalars(select(Contact.id).where(Contact.last_confirmed_on == today_jst())).all()
-        assert set(town.contacts[i] for i in writers) <= set(confirmed)
+        assert {town.contacts[i] for i in writers} <= set(confirmed)
         assert session.scalar(select(func.count()).select_from(Contact).where(Contact.name.like("新任 %"))) == len(writers)
         assert session.scalar(select(func.count()).select_from(Registration)) == THREADS - len(writers)
 
@@ -99,7 +99,7 @@ def test_concurrent_applications_never_exceed_the_hourly_cap(app, town):
     app.config.update(REGISTRATION_MAX_PER_HOUR=10, REGISTRATION_MAX_PER_ADDRESS=1000)
     with live_server(app) as base:
 
-        def work(i: int, start) -> int:  # noqa: ANN001
+        def work(i: int, start) -> int:
             web = WebClient(base)
             token = web.csrf(f"{M}/join")
             start()
@@ -117,7 +117,7 @@ def test_concurrent_applications_from_one_sender_never_exceed_its_limit(app, tow
         f.network(f.municipality(f.KAWAGOE))
     with live_server(app) as base:
 
-        def work(i: int, start) -> int:  # noqa: ANN001
+        def work(i: int, start) -> int:
             web = WebClient(base)
             path = f"/m/{f.NIIZA if i % 2 else f.KAWAGOE}/join"
             token = web.csrf(path)

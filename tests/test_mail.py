@@ -222,7 +222,7 @@ def test_concurrent_claims_never_take_the_same_message(app):
             with app.app_context():
                 barrier.wait(timeout=5)
                 claimed.append(claim_due(now=now, batch=10).ids)
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

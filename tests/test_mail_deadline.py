@@ -7,6 +7,7 @@ that no single read reaches SMTP_TIMEOUT: an endless multi-line greeting
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -54,11 +55,8 @@ class TricklingServer:
                 conn, _ = self.listener.accept()
             except TimeoutError:
                 continue
-            with conn:
-                try:
-                    self._talk(conn)
-                except OSError:
-                    pass  # the worker cut the connection
+            with conn, contextlib.suppress(OSError):  # the worker cut the connection
+                self._talk(conn)
             self.closed.set()
 
     def _trickle(self, conn, pieces) -> None:

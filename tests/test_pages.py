@@ -12,7 +12,7 @@ from tests.conftest import arranged, count_queries, login
 @pytest.fixture
 def saitama(app):
     with arranged(app):
-        niiza, saitama_city = f.saitama()  # the headline counts declared 設置済 (issue 6)
+        niiza, _saitama_city = f.saitama()  # the headline counts declared 設置済 (issue 6)
         return {
             "desk": f.user(Role.DESK, niiza).email,
             "prefecture": f.user(Role.PREFECTURE).email,

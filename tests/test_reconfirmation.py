@@ -192,16 +192,15 @@ def test_a_second_round_is_refused_while_one_is_open(app, world):
 def test_the_service_refuses_a_second_round_and_needs_a_municipality(app, world):
     with in_municipality(app):
         services.start_round(world.today, None)
-    with in_municipality(app):
-        with pytest.raises(services.ReconfirmationError, match="まだ終わっていません"):
-            services.start_round(world.today, None)
+    with in_municipality(app), pytest.raises(services.ReconfirmationError, match="まだ終わっていません"):
+        services.start_round(world.today, None)
     # Another municipality's open round does not block this one.
     with in_municipality(app, f.KAWAGOE):
         kawagoe_round = services.start_round(world.today, None)
         assert [t.organization_id for t in kawagoe_round.tasks] == [world.other]
-    with arranged(app):  # everything-scope: which municipality would it be?
-        with pytest.raises(TenantScopeError):
-            services.start_round(world.today, None)
+    # everything-scope: which municipality would it be?
+    with arranged(app), pytest.raises(TenantScopeError):
+        services.start_round(world.today, None)
 
 
 def test_a_round_is_started_by_the_desk_with_the_1_april_rule_explained(app, world):

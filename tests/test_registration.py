@@ -418,7 +418,7 @@ def test_decline_emails_the_reason_as_plain_text(app, client, niiza):
     html = client.get("/m/112305/audit?entity=registration").get_data(as_text=True)
     assert "お断り" in html and "対象地域外" in html
     assert post(client, f"{QUEUE}/{reg_id}/approve").status_code == 409
-    assert "declined" == registrations(app)[0].status
+    assert registrations(app)[0].status == "declined"
 
 
 @pytest.mark.parametrize("reason,message", [

@@ -80,9 +80,8 @@ def test_scope_filters_bulk_update_and_delete(app, two_networks):
 
 
 def test_prefecture_scope_sees_only_its_prefecture(app, two_networks):
-    with app.app_context():
-        with scoped(db.session, Scope(prefecture_code="11")):
-            seen = {n.municipality_id for n in db.session.scalars(select(Network))}
+    with app.app_context(), scoped(db.session, Scope(prefecture_code="11")):
+        seen = {n.municipality_id for n in db.session.scalars(select(Network))}
     assert seen == {two_networks["niiza"][0], two_networks["kawagoe"][0]}
 
 
@@ -159,44 +158,44 @@ def shapes_world(app, two_networks):
 
 
 def _shapes():
-    N, O, C = Network, MemberOrganization, Contact
+    N, Org, C = Network, MemberOrganization, Contact
     return {
         "entity": (select(N), None),
         "column": (select(N.municipality_id), None),
         "count over a column": (select(func.count(N.id)), None),
         "select_from(entity)": (select(func.count()).select_from(N), None),
         "subquery of an entity": (select(func.count()).select_from(select(N).subquery()), None),
-        "subquery of columns": (select(func.count()).select_from(select(O.municipality_id).subquery()), None),
-        "join": (select(C.municipality_id).join(O, C.organization_id == O.id), None),
-        "join on a relationship": (select(O.municipality_id).join(O.contacts), None),
+        "subquery of columns": (select(func.count()).select_from(select(Org.municipality_id).subquery()), None),
+        "join": (select(C.municipality_id).join(Org, C.organization_id == Org.id), None),
+        "join on a relationship": (select(Org.municipality_id).join(Org.contacts), None),
         "exists of an entity column": (
-            select(O.municipality_id).where(select(C.id).where(C.organization_id == O.id).exists()), None),
-        "scalar subquery": (select(select(func.count(O.id)).scalar_subquery()), None),
-        "union": (union_all(select(N.municipality_id), select(O.municipality_id)), None),
-        "aliased entity": (select(aliased(O)), None),
+            select(Org.municipality_id).where(select(C.id).where(C.organization_id == Org.id).exists()), None),
+        "scalar subquery": (select(select(func.count(Org.id)).scalar_subquery()), None),
+        "union": (union_all(select(N.municipality_id), select(Org.municipality_id)), None),
+        "aliased entity": (select(aliased(Org)), None),
         # Shapes the loader criteria cannot reach: refused.
-        "count(*) with a WHERE only": (select(func.count()).where(O.id > 0), TenantScopeError),
-        "with_only_columns(count)": (select(O).where(O.id > 0).with_only_columns(func.count()), TenantScopeError),
-        "select_from(Core table)": (select(func.count()).select_from(O.__table__), TenantScopeError),
+        "count(*) with a WHERE only": (select(func.count()).where(Org.id > 0), TenantScopeError),
+        "with_only_columns(count)": (select(Org).where(Org.id > 0).with_only_columns(func.count()), TenantScopeError),
+        "select_from(Core table)": (select(func.count()).select_from(Org.__table__), TenantScopeError),
         "subquery of Core columns": (
-            select(func.count()).select_from(select(O.__table__.c.id).subquery()), TenantScopeError),
-        "Core join": (select(func.count()).select_from(O.__table__.join(C.__table__)), TenantScopeError),
+            select(func.count()).select_from(select(Org.__table__.c.id).subquery()), TenantScopeError),
+        "Core join": (select(func.count()).select_from(Org.__table__.join(C.__table__)), TenantScopeError),
         "exists() with a WHERE only": (
-            select(O.municipality_id).where(exists().where(C.organization_id != O.id)), TenantScopeError),
-        "second entity inside a function": (select(func.coalesce(N.municipality_id, O.municipality_id)),
+            select(Org.municipality_id).where(exists().where(C.organization_id != Org.id)), TenantScopeError),
+        "second entity inside a function": (select(func.coalesce(N.municipality_id, Org.municipality_id)),
                                             TenantScopeError),
-        "column of an alias": (select(aliased(O).municipality_id), TenantScopeError),
-        "Core alias": (select(func.count()).select_from(O.__table__.alias()), TenantScopeError),
+        "column of an alias": (select(aliased(Org).municipality_id), TenantScopeError),
+        "Core alias": (select(func.count()).select_from(Org.__table__.alias()), TenantScopeError),
         "uncorrelated subquery naming an outer table": (
             select(N.municipality_id).where(
-                select(O.id).where(O.municipality_id == N.municipality_id).correlate(None).exists()),
+                select(Org.id).where(Org.municipality_id == N.municipality_id).correlate(None).exists()),
             TenantScopeError),
         "text()": (text("SELECT municipality_id FROM member_organizations"), TenantScopeError),
         "text() in a select": (select(text("count(*) FROM contacts")), TenantScopeError),
-        "Core update": (update(O.__table__).values(phone="x"), TenantScopeError),
+        "Core update": (update(Org.__table__).values(phone="x"), TenantScopeError),
         "Core delete": (delete(C.__table__), TenantScopeError),
         "insert from a select": (
-            insert(Network.__table__).from_select(["municipality_id", "name"], select(O.municipality_id, O.name)),
+            insert(Network.__table__).from_select(["municipality_id", "name"], select(Org.municipality_id, Org.name)),
             TenantScopeError),
     }
 

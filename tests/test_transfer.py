@@ -30,7 +30,7 @@ HEADER = ",".join(columns.HEADERS)
 
 def row(name="新座市保健センター", category="保健センター", contact="", **cells) -> str:
     """One CSV line in the template's column order; cells by header name."""
-    values = {h: "" for h in columns.HEADERS}
+    values = dict.fromkeys(columns.HEADERS, "")
     values.update({"団体名": name, "区分": category, "担当者名": contact})
     values.update(cells)
     out = io.StringIO()

@@ -107,9 +107,8 @@ def test_files_that_unpack_into_huge_work_are_refused(app, desk, build, message)
 
 
 def test_the_checks_stop_at_the_first_excess():
-    with zipfile.ZipFile(io.BytesIO(million_cell_row())) as z:
-        with pytest.raises(xlsxcheck.LimitExceeded, match="セルが多すぎます"):
-            xlsxcheck.check(z)
+    with zipfile.ZipFile(io.BytesIO(million_cell_row())) as z, pytest.raises(xlsxcheck.LimitExceeded, match="セルが多すぎます"):
+        xlsxcheck.check(z)
     with pytest.raises(table.FileFormatError, match="セルが多すぎます"):
         table.read_table(million_cell_row(), max_rows=10)
 
@@ -127,7 +126,7 @@ def test_a_long_csv_cell_is_refused_and_a_long_heading_is_echoed_short(app, desk
     assert "2行目に文字数が多すぎるセルがあります" in response.get_data(as_text=True)
 
     heading = "謎" * 9_000
-    data = (f"団体名,区分,{heading}\r\n新座市保健センター,保健センター\r\n").encode("utf-8")
+    data = (f"団体名,区分,{heading}\r\n新座市保健センター,保健センター\r\n").encode()
     response = upload(desk, data, "名簿.csv")
     preview = desk.get(response.headers["Location"]) if response.status_code == 302 else response
     html = preview.get_data(as_text=True)

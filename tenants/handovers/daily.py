@@ -40,12 +40,12 @@ class jst_day(FunctionElement):
 
 
 @compiles(jst_day, "postgresql")
-def _jst_day_postgresql(element, compiler, **kw):  # noqa: ANN001
+def _jst_day_postgresql(element, compiler, **kw):
     return f"CAST(({compiler.process(element.clauses, **kw)} + INTERVAL '9 hours') AS DATE)"
 
 
 @compiles(jst_day, "sqlite")
-def _jst_day_sqlite(element, compiler, **kw):  # noqa: ANN001
+def _jst_day_sqlite(element, compiler, **kw):
     return f"date({compiler.process(element.clauses, **kw)}, '+9 hours')"
 
 

@@ -70,7 +70,7 @@ class Stats:
 @dataclass
 class Summary(Stats):
     consultations: int = 0  # with at least one handover
-    bounce: dict[str, int] = field(default_factory=lambda: {b: 0 for b in BOUNCE_BUCKETS})
+    bounce: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BOUNCE_BUCKETS, 0))
     mean_hops: float | None = None
     multi_hop_share: float | None = None  # consultations that needed 2 or more handovers
 
@@ -170,7 +170,7 @@ def _bounce(since: datetime | None) -> dict[str, int] | None:
         where.append(c.created_at >= since)
     out: dict[str, int] | None = None
     for b, n in db.session.execute(select(bucket, func.count()).where(*where).group_by(bucket)):
-        out = out or {k: 0 for k in BOUNCE_BUCKETS}
+        out = out or dict.fromkeys(BOUNCE_BUCKETS, 0)
         out["4+" if b >= 4 else str(b)] += n
     return out
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.japanese import fold
 from portal.spreadsheet import write_csv, write_xlsx
-from tenants.members.models import MemberOrganization
 from tenants.members.categories import CATEGORIES
+from tenants.members.models import MemberOrganization
 from tenants.transfer.columns import COLUMNS, CONTACT, HEADERS, ORG
 
 _CATEGORY_ORDER = {c.code: i for i, c in enumerate(CATEGORIES)}

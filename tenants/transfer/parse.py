@@ -227,7 +227,7 @@ def _merge_organization(orgs: dict[str, _Organization], line: int, values: dict[
     key = fold(values["name"])
     org = orgs.get(key)
     if org is None:
-        org = orgs[key] = _Organization(line, key, values, blank, {name: line for name in values})
+        org = orgs[key] = _Organization(line, key, values, blank, dict.fromkeys(values, line))
         return org
     header_of = {c.field: c.header for c in COLUMNS if c.kind == ORG}
     ok = True

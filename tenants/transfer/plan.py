@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from tenants.members.models import Contact, MemberOrganization
 from tenants.members.categories import category_label
+from tenants.members.models import Contact, MemberOrganization
 from tenants.transfer.columns import CONTACT, DATE_FIELDS, ORG, header_of, preview_text
 from tenants.transfer.models import ImportBatch
 

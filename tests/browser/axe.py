@@ -88,7 +88,7 @@ class Axe:
                 break
             except Error as e:
                 # A navigation replaced the document mid-check: check the new one.
-                if "context was destroyed" not in str(e) and "navigat" not in str(e) or attempt == 2:
+                if ("context was destroyed" not in str(e) and "navigat" not in str(e)) or attempt == 2:
                     raise
         self.states += 1
         url = urlsplit(page.url)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def saitama(app):
     with arranged(app):
-        niiza, saitama_city = f.saitama()  # the dashboard shows the declared status (issue 6)
+        niiza, _saitama_city = f.saitama()  # the dashboard shows the declared status (issue 6)
         return {
             "desk": f.user(Role.DESK, niiza, email="desk.niiza@example.jp").email,
             "prefecture": f.user(Role.PREFECTURE, email="pref@example.jp").email,
