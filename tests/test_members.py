@@ -199,6 +199,8 @@ def test_member_list_uses_a_constant_number_of_queries(app, client, niiza):
         html = client.get("/m/112305/members").get_data(as_text=True)
     assert "見本保育園29" in html
     assert len(many) == len(few), (few, many)
+    # the session's user, the municipality, then the list's count, page and the page's contacts
+    assert len(few) == 5, few
 
 
 @pytest.mark.parametrize(
@@ -237,3 +239,54 @@ def test_contact_names_longer_than_the_column_are_refused(app, client, niiza):
     response = _post(client, f"/m/112305/members/{niiza['org_id']}/contacts/new", {"name": "あ" * 101})
     assert response.status_code == 400
     assert "100文字以内で入力してください" in response.get_data(as_text=True)
+
+
+def test_member_list_rows_show_the_primary_contact_its_freshness_and_the_number_to_call(app, client, niiza):
+    today = date(2026, 11, 24)
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        nursery = f.organization(m, "見本保育園", "hoikusho", name_kana="みほんほいくえん", phone="048-111-2222")
+        f.contact(nursery, "副 次郎", phone="048-333-4444")  # first, so primary until the next one takes it
+        f.contact(nursery, "主 花子", is_primary=True, confirmed=date(2026, 1, 10))  # no phone of her own
+        f.contact(nursery, "三 三郎")
+        circle = f.organization(m, "見本の会", "circle", status="suspended")
+        f.contact(circle, "会 一子", phone="048-555-6666", confirmed=date(2026, 5, 1))
+        nobody = f.organization(m, "見本クラブ", "other").id
+    login(client, niiza["desk"])
+    from unittest.mock import patch
+
+    with patch("tenants.members.views.today_jst", return_value=today):
+        html = client.get("/m/112305/members").get_data(as_text=True)
+    rows = {name: row for row in html.split("<tr>")[2:] for name in ["見本保育園", "見本の会", "見本クラブ"]
+            if f">{name}</a>" in row}
+    assert '<span class="cell-note">みほんほいくえん</span>' in rows["見本保育園"]
+    assert '<td class="nowrap" data-label="区分">保育所</td>' in rows["見本保育園"]
+    assert "主 花子 <span class=\"cell-note\">ほか2人</span><br>" in rows["見本保育園"]
+    assert "12か月以上未確認" not in rows["見本保育園"] and "4月以降未確認" in rows["見本保育園"]
+    assert '<a href="tel:0481112222">048-111-2222</a>' in rows["見本保育園"]  # hers is empty: the organisation's
+    assert '<td class="nowrap" data-label="状態">休止中</td>' in rows["見本の会"]
+    assert "会 一子<br>" in rows["見本の会"] and "ほか" not in rows["見本の会"] and "確認済み" in rows["見本の会"]
+    assert '<a href="tel:0485556666">048-555-6666</a>' in rows["見本の会"]
+    assert "担当者なし" in rows["見本クラブ"]
+    assert f'<a href="/m/112305/members/{nobody}">見本クラブ</a>' in rows["見本クラブ"]
+    assert '<td class="nowrap" data-label="電話番号"></td>' in rows["見本クラブ"]
+
+
+def test_member_list_statements_are_scoped_to_the_municipality(app, niiza):
+    """The list reads plain columns: the tenant scope still filters every statement (tenants/scoping.py)."""
+    from tenants.members import listing
+
+    with app.app_context(), app.test_request_context("/m/112305/members"):
+        set_scope(db.session, EVERYTHING)
+        niiza_id = db.session.scalar(select(MemberOrganization.municipality_id).where(
+            MemberOrganization.id == niiza["org_id"]))
+        set_scope(db.session, Scope(municipality_id=niiza_id))
+        with count_queries(app) as statements:
+            page = listing.page_of(listing.statement("", "", ""), 100, date(2026, 11, 24), "/o/{}")
+            # even when asked for another municipality's organisation by id, its contacts stay out of reach
+            contacts = listing._contacts_of([niiza["org_id"], niiza["other_org_id"]])
+    assert [o.name for o in page.items] == ["新座市保健センター"] and page.total == 1
+    assert page.items[0].href == f"/o/{niiza['org_id']}" and page.items[0].primary == "見本 花子"
+    assert set(contacts) == {niiza["org_id"]}
+    assert len(statements) == 4
+    assert all("municipality_id" in s for s in statements), statements
