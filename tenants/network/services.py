@@ -106,12 +106,8 @@ class Coverage:
         return len(self.core) + len(self.related)
 
 
-def coverage(today: date) -> Coverage:
-    """Which categories are present: an active member with a current contact. One query.
-
-    The dashboard counts the same in SQL (``dashboard.services.rows_statement``);
-    tests/test_coverage_rule.py holds the two to agreeing.
-    """
+def _organization_counts(today: date) -> dict[tuple[str, str], tuple[int, int]]:
+    """(category, status) -> (organisations, of which have a contact confirmed within 12 months). One query."""
     has_current_contact = select(Contact.id).where(
         Contact.organization_id == MemberOrganization.id,
         Contact.last_confirmed_on > twelve_months_ago(today),
@@ -119,19 +115,31 @@ def coverage(today: date) -> Coverage:
     rows = db.session.execute(
         select(
             MemberOrganization.category,
+            MemberOrganization.status,
             func.count(MemberOrganization.id),
             func.sum(case((has_current_contact, 1), else_=0)),
-        )
-        .where(MemberOrganization.status == MemberStatus.ACTIVE.value)
-        .group_by(MemberOrganization.category)
+        ).group_by(MemberOrganization.category, MemberOrganization.status)
     ).all()
-    counts = {category: (members, int(covered or 0)) for category, members, covered in rows}
-    cells = [CoverageCell(c, *counts.get(c.code, (0, 0))) for c in CATEGORIES]
+    return {(category, status): (members, int(covered or 0)) for category, status, members, covered in rows}
+
+
+def _coverage_of(counts: dict[tuple[str, str], tuple[int, int]]) -> Coverage:
+    active = MemberStatus.ACTIVE.value
+    cells = [CoverageCell(c, *counts.get((c.code, active), (0, 0))) for c in CATEGORIES]
     return Coverage(
         core=[c for c in cells if c.category.group == CORE],
         related=[c for c in cells if c.category.group == RELATED],
         others=[c for c in cells if not c.category.in_coverage and c.members],
     )
+
+
+def coverage(today: date) -> Coverage:
+    """Which categories are present: an active member with a current contact. One query.
+
+    The dashboard counts the same in SQL (``dashboard.services.rows_statement``);
+    tests/test_coverage_rule.py holds the two to agreeing.
+    """
+    return _coverage_of(_organization_counts(today))
 
 
 @dataclass(frozen=True)
@@ -143,11 +151,15 @@ class MemberSummary:
 
 
 def member_summary(today: date) -> MemberSummary:
-    by_status = dict(
-        db.session.execute(
-            select(MemberOrganization.status, func.count(MemberOrganization.id)).group_by(MemberOrganization.status)
-        ).all()
-    )
+    return coverage_and_summary(today)[1]
+
+
+def coverage_and_summary(today: date) -> tuple[Coverage, MemberSummary]:
+    """``coverage(today)`` and ``member_summary(today)``, in two queries: organisations, then contacts."""
+    counts = _organization_counts(today)
+    by_status: dict[str, int] = {}
+    for (_category, status), (members, _covered) in counts.items():
+        by_status[status] = by_status.get(status, 0) + members
     stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
     total, stale, due = db.session.execute(
         select(
@@ -156,4 +168,4 @@ def member_summary(today: date) -> MemberSummary:
             func.sum(case(((Contact.last_confirmed_on > stale_line) & (Contact.last_confirmed_on < april), 1), else_=0)),
         )
     ).one()
-    return MemberSummary(by_status, total or 0, int(stale or 0), int(due or 0))
+    return _coverage_of(counts), MemberSummary(by_status, total or 0, int(stale or 0), int(due or 0))
