@@ -290,3 +290,24 @@ def test_member_list_statements_are_scoped_to_the_municipality(app, niiza):
     assert set(contacts) == {niiza["org_id"]}
     assert len(statements) == 4
     assert all("municipality_id" in s for s in statements), statements
+
+
+def test_organisation_page_links_each_contacts_buttons_in_a_constant_number_of_queries(app, client, niiza):
+    login(client, niiza["desk"])
+    path = f"/m/112305/members/{niiza['org_id']}"
+    client.get(path)
+    with count_queries(app) as few:
+        client.get(path)
+    with arranged(app):
+        org = db.session.get(MemberOrganization, niiza["org_id"])
+        ids = [f.contact(org, f"追加 {i}号").id for i in range(5)]
+    with count_queries(app) as many:
+        html = client.get(path).get_data(as_text=True)
+    # the session's user, the municipality, the organisation, its contacts, a pending change request
+    assert len(few) == len(many) == 5, many
+    assert html.count('name="csrf_token"') == 6 + 1  # a confirm form per contact, and the logout form
+    for contact_id in ids:
+        assert f'action="/m/112305/contacts/{contact_id}/confirm"' in html
+        assert f'href="/m/112305/contacts/{contact_id}/edit"' in html
+        assert f'href="/m/112305/contacts/{contact_id}/delete"' in html
+        assert client.get(f"/m/112305/contacts/{contact_id}/edit").status_code == 200

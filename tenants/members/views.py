@@ -67,6 +67,9 @@ def show(org_id: int):
         org=org,
         confirm_form=ButtonForm(),
         freshness=lambda c: freshness(c.last_confirmed_on, today),
+        # Each contact's three buttons: links built once for the page, formatted per contact.
+        contact_urls={action: url_pattern(f"members.{action}_contact", "contact_id")
+                      for action in ("confirm", "edit", "delete")},
     )
 
 
