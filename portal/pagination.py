@@ -39,15 +39,10 @@ def requested_page() -> int:
     return max(number, 1)
 
 
-def paginate(stmt: Select, size: int, *, total: int | None = None, rows: bool = False) -> Page:
-    """``stmt`` must already be ordered; pass ``total`` when it is known.
-
-    The items are the statement's first column (an entity: ORM objects), or with
-    ``rows`` its rows (``select(columns…)``: plain ``Row``s, no objects to build).
-    """
+def paginate(stmt: Select, size: int, *, total: int | None = None) -> Page:
+    """``stmt`` must already be ordered; pass ``total`` when it is known."""
     number = requested_page()
     if total is None:
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    result = db.session.execute(stmt.limit(size).offset((number - 1) * size))
-    items = result.all() if rows else result.scalars().all()
+    items = db.session.scalars(stmt.limit(size).offset((number - 1) * size)).all()
     return Page(items=list(items), total=total, number=number, size=size)

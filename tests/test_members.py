@@ -1,5 +1,6 @@
 """構成員 and 担当者: services, pages, bad input, audit, isolation, query counts."""
 
+import re
 from datetime import date
 
 import pytest
@@ -199,8 +200,8 @@ def test_member_list_uses_a_constant_number_of_queries(app, client, niiza):
         html = client.get("/m/112305/members").get_data(as_text=True)
     assert "見本保育園29" in html
     assert len(many) == len(few), (few, many)
-    # the session's user, the municipality, then the list's count, page and the page's contacts
-    assert len(few) == 5, few
+    # the session's user, the municipality, then the list: its count, page and contacts in one statement
+    assert len(few) == 3, few
 
 
 @pytest.mark.parametrize(
@@ -273,23 +274,26 @@ def test_member_list_rows_show_the_primary_contact_its_freshness_and_the_number_
 
 
 def test_member_list_statements_are_scoped_to_the_municipality(app, niiza):
-    """The list reads plain columns: the tenant scope still filters every statement (tenants/scoping.py)."""
+    """The list reads plain columns in one statement: the tenant scope still filters every part of it."""
     from tenants.members import listing
 
+    with arranged(app):
+        kawagoe = f.municipality(f.KAWAGOE)
+        f.contact(f.organization(kawagoe, "川越市子育て支援センター", "shien_center"), "例示 次郎")
+        niiza_id = f.municipality(f.NIIZA).id
     with app.app_context(), app.test_request_context("/m/112305/members"):
-        set_scope(db.session, EVERYTHING)
-        niiza_id = db.session.scalar(select(MemberOrganization.municipality_id).where(
-            MemberOrganization.id == niiza["org_id"]))
         set_scope(db.session, Scope(municipality_id=niiza_id))
         with count_queries(app) as statements:
             page = listing.page_of(listing.statement("", "", ""), 100, date(2026, 11, 24), "/o/{}")
-            # even when asked for another municipality's organisation by id, its contacts stay out of reach
-            contacts = listing._contacts_of([niiza["org_id"], niiza["other_org_id"]])
+            empty = listing.page_of(listing.statement("", "", "川越"), 100, date(2026, 11, 24), "/o/{}")
     assert [o.name for o in page.items] == ["新座市保健センター"] and page.total == 1
     assert page.items[0].href == f"/o/{niiza['org_id']}" and page.items[0].primary == "見本 花子"
-    assert set(contacts) == {niiza["org_id"]}
-    assert len(statements) == 4
-    assert all("municipality_id" in s for s in statements), statements
+    assert empty.items == [] and empty.total == 0
+    assert len(statements) == 2
+    # the count, the page and the contacts each filtered to 新座市: three times, in each statement
+    for sql in statements:
+        assert sql.count("member_organizations.municipality_id =") == 2, sql
+        assert sql.count("contacts.municipality_id =") == 1, sql
 
 
 def test_organisation_page_links_each_contacts_buttons_in_a_constant_number_of_queries(app, client, niiza):
@@ -311,3 +315,23 @@ def test_organisation_page_links_each_contacts_buttons_in_a_constant_number_of_q
         assert f'href="/m/112305/contacts/{contact_id}/edit"' in html
         assert f'href="/m/112305/contacts/{contact_id}/delete"' in html
         assert client.get(f"/m/112305/contacts/{contact_id}/edit").status_code == 200
+
+
+def test_member_list_pages_count_organisations_not_contacts(app, client, niiza, monkeypatch):
+    from tenants.members import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        for i in range(4):  # with 新座市保健センター (にいざし…): five, read あ, い, う, え, に
+            org = f.organization(m, f"見本{i}の会", "circle", name_kana="あいうえ"[i] + "のかい")
+            for k in range(3):
+                f.contact(org, f"担当 {i}-{k}")
+    login(client, niiza["desk"])
+    pages = [client.get(f"/m/112305/members?page={n}").get_data(as_text=True) for n in (1, 2, 3, 4)]
+    names = [re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', html) for html in pages]
+    assert names == [["見本0の会", "見本1の会"], ["見本2の会", "見本3の会"], ["新座市保健センター"], []]
+    assert all("構成員（5）" in html for html in pages)
+    assert pages[0].count("ほか2人") == 2 and "1 / 3 ページ" in pages[0]
+    assert "担当 0-0" in pages[0] and "担当 0-1" not in pages[0]  # the first contact, the others counted
+    assert "条件に合う構成員はいません" not in pages[3] and "構成員はまだ登録されていません" in pages[3]

@@ -32,7 +32,7 @@ def index():
     status = request.args.get("status", "")
     q = bounded_query(request.args.get("q"))
 
-    # Three queries whatever the number of members: count, page, its contacts.
+    # One query whatever the number of members: the count, the page and its contacts.
     page = listing.page_of(
         listing.statement(category, status, q), PAGE_SIZE, today_jst(), url_pattern("members.show", "org_id"),
     )
