@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select, true
 
 from portal.extensions import db
 from portal.japanese import normalize_phone, normalize_postal_code
@@ -106,21 +106,23 @@ class Coverage:
         return len(self.core) + len(self.related)
 
 
-def _organization_counts(today: date) -> dict[tuple[str, str], tuple[int, int]]:
-    """(category, status) -> (organisations, of which have a contact confirmed within 12 months). One query."""
+def _organization_counts_statement(today: date) -> Select:
+    """category, status, organisations, of which have a contact confirmed within 12 months."""
     has_current_contact = select(Contact.id).where(
         Contact.organization_id == MemberOrganization.id,
         Contact.last_confirmed_on > twelve_months_ago(today),
     ).exists()
-    rows = db.session.execute(
-        select(
-            MemberOrganization.category,
-            MemberOrganization.status,
-            func.count(MemberOrganization.id),
-            func.sum(case((has_current_contact, 1), else_=0)),
-        ).group_by(MemberOrganization.category, MemberOrganization.status)
-    ).all()
-    return {(category, status): (members, int(covered or 0)) for category, status, members, covered in rows}
+    return select(
+        MemberOrganization.category,
+        MemberOrganization.status,
+        func.count(MemberOrganization.id),
+        func.sum(case((has_current_contact, 1), else_=0)),
+    ).group_by(MemberOrganization.category, MemberOrganization.status)
+
+
+def _organization_counts(rows) -> dict[tuple[str, str], tuple[int, int]]:
+    """(category, status) -> (organisations, of which covered), from the rows of that statement."""
+    return {(row[0], row[1]): (row[2], int(row[3] or 0)) for row in rows}
 
 
 def _coverage_of(counts: dict[tuple[str, str], tuple[int, int]]) -> Coverage:
@@ -139,7 +141,7 @@ def coverage(today: date) -> Coverage:
     The dashboard counts the same in SQL (``dashboard.services.rows_statement``);
     tests/test_coverage_rule.py holds the two to agreeing.
     """
-    return _coverage_of(_organization_counts(today))
+    return _coverage_of(_organization_counts(db.session.execute(_organization_counts_statement(today))))
 
 
 @dataclass(frozen=True)
@@ -155,17 +157,27 @@ def member_summary(today: date) -> MemberSummary:
 
 
 def coverage_and_summary(today: date) -> tuple[Coverage, MemberSummary]:
-    """``coverage(today)`` and ``member_summary(today)``, in two queries: organisations, then contacts."""
-    counts = _organization_counts(today)
+    """``coverage(today)`` and ``member_summary(today)`` in one query.
+
+    The organisations grouped by category and status, each group row carrying the
+    contacts' figures (one row of a derived table; a contact always belongs to an
+    organisation, so without organisations there are no contacts to count).
+    """
+    stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
+    contacts = select(
+        func.count(Contact.id).label("total"),
+        func.sum(case(((Contact.last_confirmed_on.is_(None)) | (Contact.last_confirmed_on <= stale_line), 1),
+                      else_=0)).label("stale"),
+        func.sum(case(((Contact.last_confirmed_on > stale_line) & (Contact.last_confirmed_on < april), 1),
+                      else_=0)).label("due"),
+    ).subquery("contact_figures")
+    figures = (contacts.c.total, contacts.c.stale, contacts.c.due)
+    rows = db.session.execute(
+        _organization_counts_statement(today).add_columns(*figures).join(contacts, true()).group_by(*figures)
+    ).all()
+    counts = _organization_counts(rows)
     by_status: dict[str, int] = {}
     for (_category, status), (members, _covered) in counts.items():
         by_status[status] = by_status.get(status, 0) + members
-    stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
-    total, stale, due = db.session.execute(
-        select(
-            func.count(Contact.id),
-            func.sum(case(((Contact.last_confirmed_on.is_(None)) | (Contact.last_confirmed_on <= stale_line), 1), else_=0)),
-            func.sum(case(((Contact.last_confirmed_on > stale_line) & (Contact.last_confirmed_on < april), 1), else_=0)),
-        )
-    ).one()
+    total, stale, due = rows[0][4:] if rows else (0, 0, 0)
     return _coverage_of(counts), MemberSummary(by_status, total or 0, int(stale or 0), int(due or 0))
