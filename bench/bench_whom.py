@@ -399,7 +399,7 @@ def run(app, database: Database, args) -> int:
     print(f"{'overall':<18} {'':<20} {'':>5} {'':>5} {median:>10.2f} {p95(every):>8.2f} {statistics.median(every_cpu):>7.2f}")
     print("(median/p95: wall-clock time around client.get; CPU ms: this process's CPU time, median —\n"
           " the SQL server's own work is not in it. SQL/req: statements per request — the user,\n"
-          " the municipality, then the search's two.)")
+          " the municipality, then the search's one.)")
     print(f"load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     verdict = "PASS" if median < TARGET_MS else "FAIL"
     print(f"\n{verdict}: median {median:.2f} ms {'<' if median < TARGET_MS else '>='} {TARGET_MS:.0f} ms target")

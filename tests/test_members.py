@@ -1,5 +1,6 @@
 """構成員 and 担当者: services, pages, bad input, audit, isolation, query counts."""
 
+import re
 from datetime import date
 
 import pytest
@@ -199,6 +200,8 @@ def test_member_list_uses_a_constant_number_of_queries(app, client, niiza):
         html = client.get("/m/112305/members").get_data(as_text=True)
     assert "見本保育園29" in html
     assert len(many) == len(few), (few, many)
+    # the session's user, the municipality, then the list: its count, page and contacts in one statement
+    assert len(few) == 3, few
 
 
 @pytest.mark.parametrize(
@@ -237,3 +240,98 @@ def test_contact_names_longer_than_the_column_are_refused(app, client, niiza):
     response = _post(client, f"/m/112305/members/{niiza['org_id']}/contacts/new", {"name": "あ" * 101})
     assert response.status_code == 400
     assert "100文字以内で入力してください" in response.get_data(as_text=True)
+
+
+def test_member_list_rows_show_the_primary_contact_its_freshness_and_the_number_to_call(app, client, niiza):
+    today = date(2026, 11, 24)
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        nursery = f.organization(m, "見本保育園", "hoikusho", name_kana="みほんほいくえん", phone="048-111-2222")
+        f.contact(nursery, "副 次郎", phone="048-333-4444")  # first, so primary until the next one takes it
+        f.contact(nursery, "主 花子", is_primary=True, confirmed=date(2026, 1, 10))  # no phone of her own
+        f.contact(nursery, "三 三郎")
+        circle = f.organization(m, "見本の会", "circle", status="suspended")
+        f.contact(circle, "会 一子", phone="048-555-6666", confirmed=date(2026, 5, 1))
+        nobody = f.organization(m, "見本クラブ", "other").id
+    login(client, niiza["desk"])
+    from unittest.mock import patch
+
+    with patch("tenants.members.views.today_jst", return_value=today):
+        html = client.get("/m/112305/members").get_data(as_text=True)
+    rows = {name: row for row in html.split("<tr>")[2:] for name in ["見本保育園", "見本の会", "見本クラブ"]
+            if f">{name}</a>" in row}
+    assert '<span class="cell-note">みほんほいくえん</span>' in rows["見本保育園"]
+    assert '<td class="nowrap" data-label="区分">保育所</td>' in rows["見本保育園"]
+    assert "主 花子 <span class=\"cell-note\">ほか2人</span><br>" in rows["見本保育園"]
+    assert "12か月以上未確認" not in rows["見本保育園"] and "4月以降未確認" in rows["見本保育園"]
+    assert '<a href="tel:0481112222">048-111-2222</a>' in rows["見本保育園"]  # hers is empty: the organisation's
+    assert '<td class="nowrap" data-label="状態">休止中</td>' in rows["見本の会"]
+    assert "会 一子<br>" in rows["見本の会"] and "ほか" not in rows["見本の会"] and "確認済み" in rows["見本の会"]
+    assert '<a href="tel:0485556666">048-555-6666</a>' in rows["見本の会"]
+    assert "担当者なし" in rows["見本クラブ"]
+    assert f'<a href="/m/112305/members/{nobody}">見本クラブ</a>' in rows["見本クラブ"]
+    assert '<td class="nowrap" data-label="電話番号"></td>' in rows["見本クラブ"]
+
+
+def test_member_list_statements_are_scoped_to_the_municipality(app, niiza):
+    """The list reads plain columns in one statement: the tenant scope still filters every part of it."""
+    from tenants.members import listing
+
+    with arranged(app):
+        kawagoe = f.municipality(f.KAWAGOE)
+        f.contact(f.organization(kawagoe, "川越市子育て支援センター", "shien_center"), "例示 次郎")
+        niiza_id = f.municipality(f.NIIZA).id
+    with app.app_context(), app.test_request_context("/m/112305/members"):
+        set_scope(db.session, Scope(municipality_id=niiza_id))
+        with count_queries(app) as statements:
+            page = listing.page_of(listing.statement("", "", ""), 100, date(2026, 11, 24), "/o/{}")
+            empty = listing.page_of(listing.statement("", "", "川越"), 100, date(2026, 11, 24), "/o/{}")
+    assert [o.name for o in page.items] == ["新座市保健センター"] and page.total == 1
+    assert page.items[0].href == f"/o/{niiza['org_id']}" and page.items[0].primary == "見本 花子"
+    assert empty.items == [] and empty.total == 0
+    assert len(statements) == 2
+    # the count, the page and the contacts each filtered to 新座市: three times, in each statement
+    for sql in statements:
+        assert sql.count("member_organizations.municipality_id =") == 2, sql
+        assert sql.count("contacts.municipality_id =") == 1, sql
+
+
+def test_organisation_page_links_each_contacts_buttons_in_a_constant_number_of_queries(app, client, niiza):
+    login(client, niiza["desk"])
+    path = f"/m/112305/members/{niiza['org_id']}"
+    client.get(path)
+    with count_queries(app) as few:
+        client.get(path)
+    with arranged(app):
+        org = db.session.get(MemberOrganization, niiza["org_id"])
+        ids = [f.contact(org, f"追加 {i}号").id for i in range(5)]
+    with count_queries(app) as many:
+        html = client.get(path).get_data(as_text=True)
+    # the session's user, the municipality, the organisation, its contacts, a pending change request
+    assert len(few) == len(many) == 5, many
+    assert html.count('name="csrf_token"') == 6 + 1  # a confirm form per contact, and the logout form
+    for contact_id in ids:
+        assert f'action="/m/112305/contacts/{contact_id}/confirm"' in html
+        assert f'href="/m/112305/contacts/{contact_id}/edit"' in html
+        assert f'href="/m/112305/contacts/{contact_id}/delete"' in html
+        assert client.get(f"/m/112305/contacts/{contact_id}/edit").status_code == 200
+
+
+def test_member_list_pages_count_organisations_not_contacts(app, client, niiza, monkeypatch):
+    from tenants.members import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        for i in range(4):  # with 新座市保健センター (にいざし…): five, read あ, い, う, え, に
+            org = f.organization(m, f"見本{i}の会", "circle", name_kana="あいうえ"[i] + "のかい")
+            for k in range(3):
+                f.contact(org, f"担当 {i}-{k}")
+    login(client, niiza["desk"])
+    pages = [client.get(f"/m/112305/members?page={n}").get_data(as_text=True) for n in (1, 2, 3, 4)]
+    names = [re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', html) for html in pages]
+    assert names == [["見本0の会", "見本1の会"], ["見本2の会", "見本3の会"], ["新座市保健センター"], []]
+    assert all("構成員（5）" in html for html in pages)
+    assert pages[0].count("ほか2人") == 2 and "1 / 3 ページ" in pages[0]
+    assert "担当 0-0" in pages[0] and "担当 0-1" not in pages[0]  # the first contact, the others counted
+    assert "条件に合う構成員はいません" not in pages[3] and "構成員はまだ登録されていません" in pages[3]

@@ -9,6 +9,7 @@ from portal.accounts.models import Role
 from portal.extensions import db
 from portal.timeutil import today_jst
 from tenants.members.categories import COVERAGE_CATEGORIES, category_by_name
+from tenants.members.freshness import Freshness, freshness
 from tenants.network import services
 from tenants.network.models import Desk, Network
 from tenants.scoping import Scope, scoped
@@ -131,3 +132,32 @@ def test_coverage_is_per_municipality(app, empty_town):
     with app.app_context(), scoped(db.session, Scope(municipality_id=empty_town["id"])):
         cov = services.coverage(date(2026, 11, 24))
     assert cov.present_count == 0
+
+
+def test_coverage_and_summary_in_one_query_agree_with_coverage_and_a_count_of_each_contact(app, empty_town):
+    from tests.conftest import count_queries
+
+    today = date(2026, 11, 24)
+    mid = empty_town["id"]
+    with app.app_context(), scoped(db.session, Scope(municipality_id=mid)), count_queries(app) as statements:
+        cov, summary = services.coverage_and_summary(today)
+    assert len(statements) == 1
+    assert cov.present_count == 0 and summary == services.MemberSummary({}, 0, 0, 0)  # nothing yet: all zero
+    confirmed = [today, None, today - timedelta(days=400), date(2026, 3, 31), date(2026, 4, 1), today]
+    with arranged(app):
+        m = f.municipality("113247")
+        for i, (category, status) in enumerate([("hoikusho", "active"), ("hoikusho", "suspended"),
+                                                ("hoken_center", "active"), ("npo", "applying"), ("kigyo", "active")]):
+            org = f.organization(m, f"見本団体{i}", category, status=status)
+            for k, day in enumerate(confirmed[i:i + 2]):
+                f.contact(org, f"見本 {i}-{k}", confirmed=day)
+        f.contact(f.organization(f.municipality(f.NIIZA), "新座の団体", "hoikusho"), "別 市子", confirmed=None)
+    with app.app_context(), scoped(db.session, Scope(municipality_id=mid)):
+        cov, summary = services.coverage_and_summary(today)
+        assert cov == services.coverage(today)
+        contacts = db.session.scalars(select(services.Contact.last_confirmed_on)).all()
+    states = [freshness(day, today) for day in contacts]
+    assert summary.contacts_total == len(contacts) == 10
+    assert summary.contacts_stale == states.count(Freshness.STALE)
+    assert summary.contacts_due == states.count(Freshness.DUE)
+    assert summary.by_status == {"active": 3, "suspended": 1, "applying": 1}

@@ -102,3 +102,34 @@ def test_a_too_large_body_gets_the_japanese_413_page(client):
     response = client.post("/login", data={"email": "x" * (11 * 1024 * 1024)})
     assert response.status_code == 413
     assert "ファイルが大きすぎます" in response.get_data(as_text=True)
+
+
+def test_desk_home_figures_and_a_constant_number_of_queries(app, client, saitama):
+    from datetime import timedelta
+
+    from portal.timeutil import today_jst
+
+    login(client, saitama["desk"])
+    client.get("/m/112305/")
+    with count_queries(app) as few:
+        client.get("/m/112305/")
+    today = today_jst()
+    with arranged(app):
+        m = f.municipality(f.NIIZA)
+        nursery = f.organization(m, "見本保育園", "hoikusho")
+        f.contact(nursery, "見本 花子")  # current: the category is present
+        f.contact(nursery, "見本 次郎", confirmed=None)  # never confirmed: stale
+        centre = f.organization(m, "見本保健センター", "hoken_center")
+        f.contact(centre, "例示 太郎", confirmed=today - timedelta(days=400))  # stale: present it is not
+        f.organization(m, "見本の会", "circle", status="applying")
+        f.organization(m, "見本クラブ", "circle", status="left")
+        f.contact(f.organization(f.municipality(f.SAITAMA), "さいたま保育園", "hoikusho"), "別市 一郎")
+    with count_queries(app) as more:
+        html = client.get("/m/112305/").get_data(as_text=True)
+    assert len(more) == len(few)
+    # user, municipality, network, the organisations by category and status with the contacts' figures,
+    # then the handover counts (2)
+    assert len(few) == 6, few
+    figures = re.findall(r'<p class="stat__value">(.*?)</p>', html)
+    assert figures == ["2", '1 <span class="stat__unit">/ 10</span>', '2 <span class="stat__unit">/ 3</span>']
+    assert '<p class="stat__sub">申請中 1</p>' in html

@@ -27,6 +27,5 @@ def index():
         org_id = current_user.member_organization_id
         context["organization"] = db.session.get(MemberOrganization, org_id) if org_id else None
     else:
-        context["coverage"] = network.coverage(today)
-        context["summary"] = network.member_summary(today)
+        context["coverage"], context["summary"] = network.coverage_and_summary(today)
     return render_template("home/index.html", **context)

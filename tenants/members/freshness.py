@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from portal.timeutil import fiscal_year_start, twelve_months_ago
@@ -21,8 +22,18 @@ class Freshness(LabelledEnum):
 
 
 def freshness(last_confirmed_on: date | None, today: date) -> Freshness:
-    if last_confirmed_on is None or last_confirmed_on <= twelve_months_ago(today):
-        return Freshness.STALE
-    if last_confirmed_on < fiscal_year_start(today):
-        return Freshness.DUE
-    return Freshness.CURRENT
+    return freshness_on(today)(last_confirmed_on)
+
+
+def freshness_on(today: date) -> Callable[[date | None], Freshness]:
+    """``freshness(·, today)`` with today's two boundaries worked out once, for a page of contacts."""
+    stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
+
+    def of(last_confirmed_on: date | None) -> Freshness:
+        if last_confirmed_on is None or last_confirmed_on <= stale_line:
+            return Freshness.STALE
+        if last_confirmed_on < april:
+            return Freshness.DUE
+        return Freshness.CURRENT
+
+    return of

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role
-from portal.japanese import fold
-from portal.pagination import paginate
 from portal.search import bounded_query, query_error
 from portal.security.policy import allow
 from portal.timeutil import today_jst
+from portal.urls import url_pattern
 from tenants.core.forms import ButtonForm, form_status, submit
 from tenants.core.loading import get_or_404
-from tenants.members import services
+from tenants.members import listing, services
 from tenants.members.categories import CATEGORIES
 from tenants.members.forms import ContactForm, OrganizationForm
-from tenants.members.freshness import freshness
+from tenants.members.freshness import Freshness, freshness
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.navigation import nav_item
 
@@ -35,21 +32,10 @@ def index():
     status = request.args.get("status", "")
     q = bounded_query(request.args.get("q"))
 
-    stmt = select(MemberOrganization)
-    if category:
-        stmt = stmt.where(MemberOrganization.category == category)
-    if status:
-        stmt = stmt.where(MemberOrganization.status == status)
-    for term in q.split():
-        stmt = stmt.where(MemberOrganization.search_text.contains(fold(term), autoescape=True))
-    # Three queries whatever the number of members: count, page, its contacts.
-    page = paginate(
-        stmt.options(selectinload(MemberOrganization.contacts)).order_by(
-            MemberOrganization.name_kana, MemberOrganization.name
-        ),
-        PAGE_SIZE,
+    # One query whatever the number of members: the count, the page and its contacts.
+    page = listing.page_of(
+        listing.statement(category, status, q), PAGE_SIZE, today_jst(), url_pattern("members.show", "org_id"),
     )
-    today = today_jst()
     return render_template(
         "members/index.html",
         page=page,
@@ -57,7 +43,7 @@ def index():
         search_error=query_error(request.args.get("q")),
         categories=CATEGORIES,
         statuses=MemberStatus.labels(),
-        freshness=lambda c: freshness(c.last_confirmed_on, today),
+        freshness_states=[f.value for f in Freshness],
     )
 
 
@@ -81,6 +67,9 @@ def show(org_id: int):
         org=org,
         confirm_form=ButtonForm(),
         freshness=lambda c: freshness(c.last_confirmed_on, today),
+        # Each contact's three buttons: links built once for the page, formatted per contact.
+        contact_urls={action: url_pattern(f"members.{action}_contact", "contact_id")
+                      for action in ("confirm", "edit", "delete")},
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select, true
 
 from portal.extensions import db
 from portal.japanese import normalize_phone, normalize_postal_code
@@ -106,32 +106,42 @@ class Coverage:
         return len(self.core) + len(self.related)
 
 
+def _organization_counts_statement(today: date) -> Select:
+    """category, status, organisations, of which have a contact confirmed within 12 months."""
+    has_current_contact = select(Contact.id).where(
+        Contact.organization_id == MemberOrganization.id,
+        Contact.last_confirmed_on > twelve_months_ago(today),
+    ).exists()
+    return select(
+        MemberOrganization.category,
+        MemberOrganization.status,
+        func.count(MemberOrganization.id),
+        func.sum(case((has_current_contact, 1), else_=0)),
+    ).group_by(MemberOrganization.category, MemberOrganization.status)
+
+
+def _organization_counts(rows) -> dict[tuple[str, str], tuple[int, int]]:
+    """(category, status) -> (organisations, of which covered), from the rows of that statement."""
+    return {(row[0], row[1]): (row[2], int(row[3] or 0)) for row in rows}
+
+
+def _coverage_of(counts: dict[tuple[str, str], tuple[int, int]]) -> Coverage:
+    active = MemberStatus.ACTIVE.value
+    cells = [CoverageCell(c, *counts.get((c.code, active), (0, 0))) for c in CATEGORIES]
+    return Coverage(
+        core=[c for c in cells if c.category.group == CORE],
+        related=[c for c in cells if c.category.group == RELATED],
+        others=[c for c in cells if not c.category.in_coverage and c.members],
+    )
+
+
 def coverage(today: date) -> Coverage:
     """Which categories are present: an active member with a current contact. One query.
 
     The dashboard counts the same in SQL (``dashboard.services.rows_statement``);
     tests/test_coverage_rule.py holds the two to agreeing.
     """
-    has_current_contact = select(Contact.id).where(
-        Contact.organization_id == MemberOrganization.id,
-        Contact.last_confirmed_on > twelve_months_ago(today),
-    ).exists()
-    rows = db.session.execute(
-        select(
-            MemberOrganization.category,
-            func.count(MemberOrganization.id),
-            func.sum(case((has_current_contact, 1), else_=0)),
-        )
-        .where(MemberOrganization.status == MemberStatus.ACTIVE.value)
-        .group_by(MemberOrganization.category)
-    ).all()
-    counts = {category: (members, int(covered or 0)) for category, members, covered in rows}
-    cells = [CoverageCell(c, *counts.get(c.code, (0, 0))) for c in CATEGORIES]
-    return Coverage(
-        core=[c for c in cells if c.category.group == CORE],
-        related=[c for c in cells if c.category.group == RELATED],
-        others=[c for c in cells if not c.category.in_coverage and c.members],
-    )
+    return _coverage_of(_organization_counts(db.session.execute(_organization_counts_statement(today))))
 
 
 @dataclass(frozen=True)
@@ -143,17 +153,31 @@ class MemberSummary:
 
 
 def member_summary(today: date) -> MemberSummary:
-    by_status = dict(
-        db.session.execute(
-            select(MemberOrganization.status, func.count(MemberOrganization.id)).group_by(MemberOrganization.status)
-        ).all()
-    )
+    return coverage_and_summary(today)[1]
+
+
+def coverage_and_summary(today: date) -> tuple[Coverage, MemberSummary]:
+    """``coverage(today)`` and ``member_summary(today)`` in one query.
+
+    The organisations grouped by category and status, each group row carrying the
+    contacts' figures (one row of a derived table; a contact always belongs to an
+    organisation, so without organisations there are no contacts to count).
+    """
     stale_line, april = twelve_months_ago(today), fiscal_year_start(today)
-    total, stale, due = db.session.execute(
-        select(
-            func.count(Contact.id),
-            func.sum(case(((Contact.last_confirmed_on.is_(None)) | (Contact.last_confirmed_on <= stale_line), 1), else_=0)),
-            func.sum(case(((Contact.last_confirmed_on > stale_line) & (Contact.last_confirmed_on < april), 1), else_=0)),
-        )
-    ).one()
-    return MemberSummary(by_status, total or 0, int(stale or 0), int(due or 0))
+    contacts = select(
+        func.count(Contact.id).label("total"),
+        func.sum(case(((Contact.last_confirmed_on.is_(None)) | (Contact.last_confirmed_on <= stale_line), 1),
+                      else_=0)).label("stale"),
+        func.sum(case(((Contact.last_confirmed_on > stale_line) & (Contact.last_confirmed_on < april), 1),
+                      else_=0)).label("due"),
+    ).subquery("contact_figures")
+    figures = (contacts.c.total, contacts.c.stale, contacts.c.due)
+    rows = db.session.execute(
+        _organization_counts_statement(today).add_columns(*figures).join(contacts, true()).group_by(*figures)
+    ).all()
+    counts = _organization_counts(rows)
+    by_status: dict[str, int] = {}
+    for (_category, status), (members, _covered) in counts.items():
+        by_status[status] = by_status.get(status, 0) + members
+    total, stale, due = rows[0][4:] if rows else (0, 0, 0)
+    return _coverage_of(counts), MemberSummary(by_status, total or 0, int(stale or 0), int(due or 0))

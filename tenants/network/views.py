@@ -22,14 +22,14 @@ MANAGERS = (Role.DESK, Role.ADMIN)
 @bp.get("/network")
 @allow(*MANAGERS, tenant=True)
 def show():
-    today = today_jst()
+    coverage, summary = services.coverage_and_summary(today_jst())
     return render_template(
         "network/show.html",
         municipality=current_municipality,
         network=services.get_network(),
         desk=services.get_desk(),
-        coverage=services.coverage(today),
-        summary=services.member_summary(today),
+        coverage=coverage,
+        summary=summary,
     )
 
 

@@ -8,6 +8,7 @@ as stored.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -15,6 +16,11 @@ from portal.japanese import fold
 
 # Voiced/semi-voiced sound marks that belong to the character before them.
 _JOINING = {"\u3099", "\u309a", "\u309b", "\u309c", "\uff9e", "\uff9f"}
+
+# fold() of one displayed character (with its sound mark): a pure function of a
+# few thousand possible arguments, so remembered rather than recomputed for
+# every character of every highlighted text (a memo, not data: nothing to invalidate).
+_fold_unit = lru_cache(maxsize=4096)(fold)
 
 
 def _units(text: str) -> list[str]:
@@ -31,13 +37,16 @@ def highlight(text: str | None, terms: tuple[str, ...] | list[str]) -> Markup:
     """``text`` escaped, with each stretch matching one of ``terms`` in <mark>."""
     if not text:
         return Markup("")
-    if not terms or not any(t in fold(text) for t in terms):
+    if not terms:
+        return escape(text)
+    whole = fold(text)
+    if not any(t in whole for t in terms):
         return escape(text)
     units = _units(text)
     folded: list[str] = []
     owner: list[int] = []
     for i, unit in enumerate(units):
-        f = fold(unit)
+        f = _fold_unit(unit)
         folded.append(f)
         owner.extend([i] * len(f))
     haystack = "".join(folded)
