@@ -22,7 +22,10 @@ from portal.japanese import fold
 from portal.pagination import Page, requested_page
 from tenants.members.categories import category_label
 from tenants.members.freshness import freshness_on
-from tenants.members.models import STATUS_LABELS, Contact, MemberOrganization
+from tenants.members.models import Contact, MemberOrganization, MemberStatus
+
+# Read once per process: a code constant, not data.
+_STATUS_LABELS = {s.value: s.label for s in MemberStatus}
 
 
 class ListedOrganization(NamedTuple):
@@ -99,7 +102,7 @@ def page_of(filtered: Select, size: int, today: date, href: str) -> Page:
             name=name,
             name_kana=name_kana,
             category_label=category_label(category),
-            status_label=STATUS_LABELS.get(status, status),
+            status_label=_STATUS_LABELS.get(status, status),
             primary=contact_name or "",
             others=max(n - 1, 0),
             freshness=freshness(confirmed).value if n else "",
