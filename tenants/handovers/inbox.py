@@ -56,7 +56,7 @@ def counts(party: Party, now: datetime) -> InboxCounts:
     ]
     # Only rows that are still active matter; the partial index serves this.
     row = db.session.execute(select(*cols).where(h.status.in_(ACTIVE_STATUSES))).one()
-    to_route = db.session.scalar(_count_of(_to_route_query(party)))
+    to_route = db.session.scalar(select(func.count(Consultation.id)).where(*_to_route_criteria(party)))
     return InboxCounts(
         to_answer=row[0], overdue=row[1], in_hand=row[2], waiting=row[3], to_route=to_route or 0,
         overdue_all=row[4] if party.is_desk else 0,
@@ -71,13 +71,21 @@ def _count_of(stmt):
 
 def _to_route_query(party: Party):
     c = Consultation
-    # select(Handover.id), not exists(): the scope reaches entities, not WHERE-only references.
-    active = select(Handover.id).where(Handover.consultation_id == c.id, Handover.status.in_(ACTIVE_STATUSES)).exists()
     return (
         select(c)
-        .where(_party_is(c.received_by_organization_id, party), c.status == ConsultationStatus.OPEN.value, ~active)
+        .where(*_to_route_criteria(party))
         .order_by(c.created_at.desc(), c.id.desc())
     )
+
+
+def _to_route_criteria(party: Party):
+    c = Consultation
+    # NOT IN over the active handovers (consultation_id is NOT NULL), not a correlated NOT EXISTS:
+    # SQLite would otherwise scan the municipality's active handovers once per open consultation.
+    # The subquery selects an entity's column, so the tenant scope reaches it too.
+    active = select(Handover.consultation_id).where(Handover.status.in_(ACTIVE_STATUSES))
+    return (_party_is(c.received_by_organization_id, party), c.status == ConsultationStatus.OPEN.value,
+            c.id.not_in(active))
 
 
 def inbox_query(party: Party, box: str, show: str, now: datetime):
