@@ -17,12 +17,16 @@ the server answers with a Japanese message and shows the text again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import wtforms.widgets
+import wtforms.widgets.core
 from flask_wtf import FlaskForm as _FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
+from markupsafe import Markup, escape
 from wtforms import TextAreaField as _TextAreaField
 from wtforms.validators import Length, ValidationError
+from wtforms.widgets.core import clean_key
 
 GENERIC = "入力内容を確認してください。"
 
@@ -184,6 +188,42 @@ def error_links(form) -> list[ErrorLink]:
         for message in errors:
             out.append(ErrorLink(f.label.text, message, target))
     return out
+
+
+# WTForms' own html_params, kept as the reference tests/test_form_fields.py compares ours with.
+WTFORMS_HTML_PARAMS = wtforms.widgets.core.html_params
+
+
+def html_params(**kwargs: Any) -> Markup:
+    """WTForms' ``html_params`` (the attributes of every widget), same output, without its cost.
+
+    WTForms builds each attribute with ``Markup('{k}="{v}"').format(...)``: markupsafe's
+    escaping ``string.Formatter``, pure Python, which made up half the time of the public
+    join form (≈200 attributes). Here the key and the value are escaped once each with
+    markupsafe's ``escape`` (as that formatter and ``Markup.join`` do) and joined as text.
+    """
+    parts = []
+    for key, value in sorted(kwargs.items()):
+        if value is False:
+            continue
+        name = str(escape(clean_key(key)))
+        if value is True:
+            parts.append(name)  # a boolean attribute: ``required``
+        else:
+            parts.append(f'{name}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(parts))
+
+
+def _install_html_params() -> None:
+    """Every widget renders through ``html_params`` above: the module function (Select,
+    TextArea, ListWidget, Label) and the two widget classes that keep their own reference."""
+    wtforms.widgets.core.html_params = html_params
+    wtforms.widgets.html_params = html_params
+    wtforms.widgets.core.Input.html_params = staticmethod(html_params)
+    wtforms.widgets.core.Button.html_params = staticmethod(html_params)
+
+
+_install_html_params()
 
 
 def register_template_helpers(app) -> None:
