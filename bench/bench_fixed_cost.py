@@ -42,8 +42,8 @@ from portal import app_role, create_app  # noqa: E402
 from portal.accounts import services as accounts  # noqa: E402
 from portal.accounts.models import Role  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from tenants.models import Municipality  # noqa: E402
 from tenants import row_security  # noqa: E402
+from tenants.models import Municipality  # noqa: E402
 from tenants.network.models import Network  # noqa: E402
 from tenants.scoping import EVERYTHING, set_scope  # noqa: E402
 from tools import synth  # noqa: E402

@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from portal import create_app
-from portal.forms import WTFORMS_HTML_PARAMS, COUNTED_MIN, field_limit, field_required, html_params, max_length
+from portal.forms import COUNTED_MIN, WTFORMS_HTML_PARAMS, field_limit, field_required, html_params, max_length
 from tests import test_handovers as handover_tests
 from tests.test_handovers import M, client_for, post
 
