@@ -58,6 +58,20 @@ def test_security_headers(client):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
+                 "Permissions-Policy"):
+        assert len(response.headers.getlist(name)) == 1, name
+
+
+def test_a_header_the_response_set_itself_is_kept(app):
+    from flask import Response
+
+    from portal.security.headers import _add_headers
+
+    with app.test_request_context("/login"):
+        response = _add_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_municipality_home_shows_its_network(client, saitama):

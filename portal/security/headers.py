@@ -24,7 +24,7 @@ def _add_headers(response: Response) -> Response:
     headers = response.headers
     # What Headers.setdefault does, with one look at the names instead of two scans (and a
     # KeyError raised and caught) per header.
-    present = {name.lower() for name in headers.keys()}
+    present = {name.lower() for name, _ in headers.items()}
     for name, value in ALWAYS:
         if name.lower() not in present:
             headers.add(name, value)
