@@ -173,3 +173,38 @@ def test_every_widget_renders_through_ours_and_every_field_renders_as_with_wtfor
     monkeypatch.setattr(core.Button, "html_params", staticmethod(WTFORMS_HTML_PARAMS))
     assert len(ours) > 100
     assert ours == render_all()
+
+
+def test_checkbox_lists_render_as_wtforms_list_widget_does(rendering):
+    """CheckboxList (tenants.core.forms) against WTForms' ListWidget of CheckboxInput options: every
+    MultiCheckboxField of every form, with nothing, some and every choice ticked, and a field with
+    a required flag, render_kw and awkward labels."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import DataRequired
+    from wtforms.widgets import ListWidget
+
+    from portal.forms import FlaskForm as PortalForm
+    from tenants.core.forms import CheckboxList, MultiCheckboxField
+
+    class Odd(PortalForm):
+        tags = MultiCheckboxField("<タグ>", choices=[SelectChoice("a&b", 'say "hi"'), SelectChoice("<x>", ""),
+                                                     SelectChoice("3", "三")],
+                                  validators=[DataRequired()], render_kw={"class_": "checks", "data_x": "1"})
+        free = MultiCheckboxField("自由", choices=["ひとつ", "ふたつ"], render_kw={"required": False})
+
+    reference = ListWidget(prefix_label=False)
+    checked = 0
+    for cls in [*_form_classes(), Odd]:
+        for name, f in cls(formdata=None)._fields.items():
+            if not isinstance(f.widget, CheckboxList):
+                continue
+            values = [c.value for c in f._iter_choices_normalized()]
+            for ticked in ([], values[:1], values[1::2], values):
+                form = cls(formdata=MultiDict([(name, v) for v in ticked]))
+                field = form[name]
+                ours = str(field()), str(field(class_="x"))
+                field.widget = reference
+                assert ours == (str(field()), str(field(class_="x"))), (cls.__name__, name, ticked)
+                checked += 1
+    assert checked >= 4 * 4
