@@ -106,6 +106,23 @@ def test_dashboard_uses_a_constant_number_of_queries(app, client, saitama):
     assert len(few) <= 4
 
 
+def test_the_pages_of_a_fixed_cost_ask_the_database_only_what_they_show(app, client, saitama):
+    """Pinned (issue 14): the login page reads nothing; the public join form the municipality, its
+    network and desk; a signed-in page the session's user (and the municipality, on its pages)."""
+    anonymous = app.test_client()
+    for path, expected in (("/login", 0), (f"/m/{f.NIIZA}/join", 3)):
+        anonymous.get(path)
+        with count_queries(app) as statements:
+            assert anonymous.get(path).status_code == 200
+        assert len(statements) == expected, (path, statements)
+    login(client, saitama["desk"])
+    for path, expected in (("/account/password", 1), (f"/m/{f.NIIZA}/network/edit", 3)):
+        client.get(path)
+        with count_queries(app) as statements:
+            assert client.get(path).status_code == 200
+        assert len(statements) == expected, (path, statements)
+
+
 def test_unknown_page_is_a_japanese_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
