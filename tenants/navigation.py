@@ -77,5 +77,4 @@ def register_navigation(app: Flask) -> None:
 
     # A global, not a context variable: macros imported without context see it too.
     app.jinja_env.globals["municipality_nav_items"] = lambda: items_for(current_user)
-    app.jinja_env.globals["municipality_nav_groups"] = lambda: groups_for(current_user)
     app.jinja_env.globals["municipality_nav_links"] = lambda code: links_for(current_user, code)
