@@ -9,6 +9,8 @@ works under that role: desk pages, the dashboard, writes and a CLI command.
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from sqlalchemy import func, select, text
@@ -151,6 +153,19 @@ def test_a_request_sends_the_settings_once_when_its_scope_needs_them(world, monk
     assert sent and not any("set_config" in q for q in sent)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_settings_are_only_ever_set_for_one_transaction():
+    """What lets a request skip the empty settings at BEGIN (row_security._first_look): no code
+    sets app.* for a whole connection (SET without LOCAL, set_config(…, false))."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    session_wide = re.compile(r"[\"']\s*SET\s+(SESSION\s+)?app\.|set_config\(\s*'app\.[^']*'\s*,[^)]*,\s*false", re.I)
+    found = [str(path.relative_to(root)) for folder in ("portal", "tenants", "dashboard", "tools")
+             for path in (root / folder).rglob("*.py") if session_wide.search(path.read_text(encoding="utf-8"))]
+    assert found == []
+    assert "true)" in row_security._SET and row_security._SET.count("true") == 3
 
 
 def test_a_role_default_for_the_settings_is_overridden_at_every_begin(world):
