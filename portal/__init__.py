@@ -102,7 +102,6 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """The shell's filters and globals; each feature adds its own in its register()."""
-    from portal.accounts.forms import LogoutForm
     from portal.forms import register_template_helpers as register_form_helpers
     from portal.search import SEARCH_MAX_CHARS
     from portal.timeutil import fiscal_year_label, format_datetime_jst, wareki
@@ -112,9 +111,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["fiscal_year"] = fiscal_year_label
     app.jinja_env.globals["search_max_chars"] = SEARCH_MAX_CHARS
     register_form_helpers(app)
-    # formdata=None: the header's logout form must not read the request body
-    # (it may be the too-large body an error page is answering).
-    app.context_processor(lambda: {"logout_form": LogoutForm(formdata=None), "app_mode": app.config["KOSODATE_ENV"]})
+    # A constant of the process: a global, not a context processor run on every render.
+    app.jinja_env.globals["app_mode"] = app.config["KOSODATE_ENV"]
 
 
 def register_commands(app: Flask) -> None:

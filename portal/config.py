@@ -121,6 +121,9 @@ def load_config(app_instance_path: str, overrides: dict[str, Any] | None = None)
         # Session cookie: not readable by scripts, not sent on cross-site posts.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The cookie is sent again only when the session changes (login, a message), not re-signed on
+        # every response: it expires SESSION_ABSOLUTE_HOURS after login, when the server ends it anyway.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SECURE": mode == "production",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

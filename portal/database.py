@@ -24,8 +24,10 @@ and with it on, dropping the old table would cascade into the rows that
 reference it. PostgreSQL enforces the foreign keys.
 
 PostgreSQL: a connect timeout on every connection; in web requests a
-``statement_timeout`` and a ``lock_timeout`` per transaction (CLI commands
-such as migrations and ``synth`` may legitimately run longer).
+``statement_timeout`` and a ``lock_timeout`` (CLI commands such as migrations
+and ``synth`` may legitimately run longer): set on a pooled connection when a
+request checks it out and it does not carry them yet, reset when other work
+checks it out, so a request pays no round trip for them.
 """
 
 from __future__ import annotations
@@ -110,16 +112,29 @@ def _sqlite_take_write_lock(conn) -> None:
     conn.info[_IMMEDIATE] = True
 
 
+_TIMEOUTS = "kosodate.timeouts"  # connection record info: the timeouts this connection carries, or None
+
+
 def _postgresql_events(engine: Engine, statement_timeout_ms: int, lock_timeout_ms: int) -> None:
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        if not has_request_context():
+    timeouts = (f"{int(statement_timeout_ms)}ms", f"{int(lock_timeout_ms)}ms")
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, connection_record, connection_proxy):
+        # Web requests get the timeouts, other work (CLI) none. Set for the connection, not per
+        # transaction: a pooled connection serves request after request without a round trip,
+        # and is set again only when it passes between a request and other work.
+        wanted = timeouts if has_request_context() else None
+        if connection_record.info.get(_TIMEOUTS) == wanted:  # a new connection carries none
             return
-        # Local to this transaction: a pooled connection carries nothing over.
-        conn.connection.driver_connection.execute(
-            "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
-            (f"{int(statement_timeout_ms)}ms", f"{int(lock_timeout_ms)}ms"),
-        )
+        with dbapi_connection.cursor() as cursor:
+            if wanted:
+                cursor.execute("SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false)",
+                               wanted)
+            else:
+                cursor.execute("RESET statement_timeout")
+                cursor.execute("RESET lock_timeout")
+        dbapi_connection.commit()  # a SET in a transaction that rolls back would be undone with it
+        connection_record.info[_TIMEOUTS] = wanted
 
 
 def lock_for_write(statement=None):

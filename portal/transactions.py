@@ -30,6 +30,10 @@ def keep_even_if_refused(row) -> None:
 
 
 def _finish_transaction(response: Response) -> Response:
+    if not db.session.registry.has():
+        # Nothing in this request asked for a session (the login page, an anonymous
+        # public page): no transaction to end, and none to begin just to commit it.
+        return response
     if response.status_code < 400:
         db.session.commit()
         return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from werkzeug.local import LocalProxy
 
 from portal.accounts.models import Role
@@ -43,6 +43,16 @@ def _add_code(endpoint: str, values: dict) -> None:
         values["code"] = g.municipality.code
 
 
+def _own_municipality(code: str) -> Municipality | None:
+    """The signed-in user's own municipality when the URL names it: loaded with the user
+    (``User.municipality`` is joined), so a desk's or member's page needs no second look."""
+    state = inspect(current_user._get_current_object(), raiseerr=False)
+    if state is None or "municipality" in state.unloaded:
+        return None
+    own = current_user.municipality
+    return own if own is not None and own.code == code else None
+
+
 def resolve_tenant():
     """before_request, after the access policy: enter the URL's municipality."""
     policy = policy_for_endpoint(current_app, request.endpoint)
@@ -53,7 +63,9 @@ def resolve_tenant():
         raise RuntimeError(f"{request.endpoint}: tenant=True exactly when the URL has /m/<code>/")
     if not policy.tenant:
         return None
-    municipality = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    municipality = None if policy.public else _own_municipality(code)
+    if municipality is None:
+        municipality = db.session.scalar(select(Municipality).where(Municipality.code == code))
     if municipality is None:
         abort(404)
     if not policy.public and not user_may_enter(current_user, municipality):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, url_for
 
 from portal.accounts.models import Role
 
@@ -28,10 +28,19 @@ class NavItem:
 
 
 @dataclass(frozen=True)
+class NavLink:
+    """An item as one municipality's menu shows it."""
+
+    key: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class NavGroup:
     key: str
     label: str
-    items: list[NavItem]
+    items: list  # NavItem (groups_for) or NavLink (links_for)
 
 
 _ITEMS: dict[str, NavItem] = {}
@@ -56,9 +65,16 @@ def groups_for(user) -> list[NavGroup]:
     return [g for g in groups if g.items]
 
 
+def links_for(user, code: str) -> list[NavGroup]:
+    """The user's menu in the municipality ``code``: each item's URL built once (the menu is
+    drawn twice, as the wide bar and the narrow disclosure)."""
+    return [NavGroup(g.key, g.label, [NavLink(i.key, i.label, url_for(i.endpoint, code=code)) for i in g.items])
+            for g in groups_for(user)]
+
+
 def register_navigation(app: Flask) -> None:
     from flask_login import current_user
 
     # A global, not a context variable: macros imported without context see it too.
     app.jinja_env.globals["municipality_nav_items"] = lambda: items_for(current_user)
-    app.jinja_env.globals["municipality_nav_groups"] = lambda: groups_for(current_user)
+    app.jinja_env.globals["municipality_nav_links"] = lambda code: links_for(current_user, code)

@@ -20,6 +20,7 @@ application connects as a role without either that owns no table
 
 from __future__ import annotations
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -84,16 +85,36 @@ def settings_for(scope: Scope | None) -> tuple[str, str, str]:
     return ("prefecture", "", scope.prefecture_code or "")
 
 
+_NOTHING = settings_for(None)
+_FIRST_LOOK = (
+    "SELECT NOT (rolsuper OR rolbypassrls), coalesce(current_setting('app.scope', true), ''),"
+    " coalesce(current_setting('app.municipality_id', true), ''), coalesce(current_setting('app.prefecture_code', true), '')"
+    " FROM pg_roles WHERE rolname = current_user"
+)
+
+
 def bound_by_row_security(connection: Connection) -> bool:
     """Whether the policies bind this PostgreSQL connection's role (not a superuser, no BYPASSRLS)."""
-    subject = connection.info.get(_SUBJECT)
-    if subject is None:
-        # Once per pooled connection, on the raw cursor: not a query of any feature.
+    return _first_look(connection)[0]
+
+
+def _first_look(connection: Connection) -> tuple[bool, bool]:
+    """(bound by the policies, starts its transactions with nothing visible), once per pooled connection.
+
+    The settings are only ever set transaction-locally, so a transaction starts with the
+    connection's own values: empty, unless a role or database default (``ALTER ROLE … SET
+    app.scope``) or the connection's options gave some. Such a connection gets the empty
+    settings at the start of every transaction, as all did before.
+    """
+    look = connection.info.get(_SUBJECT)
+    if look is None:
+        # On the raw cursor, before the first statement: not a query of any feature.
         with connection.connection.dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT NOT (rolsuper OR rolbypassrls) FROM pg_roles WHERE rolname = current_user")
-            subject = bool(cursor.fetchone()[0])
-        connection.info[_SUBJECT] = subject
-    return subject
+            cursor.execute(_FIRST_LOOK)
+            subject, *settings = cursor.fetchone()
+        look = (bool(subject), tuple(settings) == _NOTHING)
+        connection.info[_SUBJECT] = look
+    return look
 
 
 def _apply(session: Session, connection: Connection) -> None:
@@ -112,7 +133,18 @@ def _apply(session: Session, connection: Connection) -> None:
 @event.listens_for(Session, "after_begin")
 def _on_begin(session: Session, transaction, connection: Connection) -> None:
     session.info.pop(_APPLIED, None)
+    if connection.dialect.name == "postgresql" and transaction.parent is None and _fresh(connection) \
+            and _first_look(connection) == (True, True):
+        # Nothing has run in this transaction yet, and it starts with nothing visible (see
+        # _first_look): the settings go with the first statement that needs more, which for a
+        # request's first statement (the session's user, the URL's municipality) is none.
+        session.info[_APPLIED] = _NOTHING
     _apply(session, connection)
+
+
+def _fresh(connection: Connection) -> bool:
+    """No statement has run yet in the connection's current transaction (psycopg begins one at the first)."""
+    return connection.connection.dbapi_connection.info.transaction_status == TransactionStatus.IDLE
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -177,6 +177,32 @@ def test_postgresql_requests_have_statement_and_lock_timeouts(app, database):
         db.session.rollback()
 
 
+def test_postgresql_timeouts_follow_a_pooled_connection_between_requests_and_other_work(app, database):
+    """Set once per connection for requests (no round trip per request), reset for other work, and
+    not undone by a request that rolled back."""
+    if database.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+
+    def timeouts():
+        return (db.session.execute(text("SHOW statement_timeout")).scalar(),
+                db.session.execute(text("SHOW lock_timeout")).scalar())
+
+    with app.app_context():
+        db.engine.dispose()  # one connection from here on, used by each block in turn
+    for _ in range(2):
+        with app.test_request_context("/"):
+            assert timeouts() == ("20s", "10s")
+            db.session.rollback()
+        with app.test_request_context("/", method="POST"):
+            assert timeouts() == ("20s", "10s")
+            db.session.commit()
+        with app.app_context():
+            assert timeouts() == ("0", "0")
+            db.session.commit()
+    with app.app_context():
+        assert db.engine.pool.checkedin() == 1
+
+
 def test_postgresql_locks_municipality_rows_for_no_key_update(app, database):
     # An outbox row naming the municipality (key share lock) must not wait for,
     # or deadlock with, the registration/reconfirmation lock of that row.

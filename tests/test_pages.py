@@ -52,6 +52,20 @@ def test_security_headers(client):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
+                 "Permissions-Policy"):
+        assert len(response.headers.getlist(name)) == 1, name
+
+
+def test_a_header_the_response_set_itself_is_kept(app):
+    from flask import Response
+
+    from portal.security.headers import _add_headers
+
+    with app.test_request_context("/login"):
+        response = _add_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_municipality_home_shows_its_network(client, saitama):
@@ -84,6 +98,24 @@ def test_dashboard_uses_a_constant_number_of_queries(app, client, saitama):
         client.get("/dashboard/")
     assert len(more) == len(few)
     assert len(few) <= 4
+
+
+def test_the_pages_of_a_fixed_cost_ask_the_database_only_what_they_show(app, client, saitama):
+    """Pinned (issue 14): the login page reads nothing; the public join form the municipality, its
+    network and desk; a signed-in page the session's user (with the user's own municipality, so a
+    desk's page does not look it up again)."""
+    anonymous = app.test_client()
+    for path, expected in (("/login", 0), (f"/m/{f.NIIZA}/join", 3)):
+        anonymous.get(path)
+        with count_queries(app) as statements:
+            assert anonymous.get(path).status_code == 200
+        assert len(statements) == expected, (path, statements)
+    login(client, saitama["desk"])
+    for path, expected in (("/account/password", 1), (f"/m/{f.NIIZA}/network/edit", 2)):
+        client.get(path)
+        with count_queries(app) as statements:
+            assert client.get(path).status_code == 200
+        assert len(statements) == expected, (path, statements)
 
 
 def test_unknown_page_is_a_japanese_404(client):

@@ -9,6 +9,8 @@ works under that role: desk pages, the dashboard, writes and a CLI command.
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from sqlalchemy import func, select, text
@@ -129,6 +131,61 @@ def test_the_session_scope_sets_the_database_settings(world):
         assert raw_names() == []
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_a_request_sends_the_settings_once_when_its_scope_needs_them(world, monkeypatch):
+    """The empty settings are not sent at BEGIN (a new transaction has them already); the
+    municipality's are sent once, before the first statement that needs them."""
+    app = _app_as_role(world)
+    client = app.test_client()
+    login(client, world["users"]["desk"])
+    assert client.get("/m/112305/network").status_code == 200  # connections made, roles looked at
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+    monkeypatch.setattr(psycopg.Cursor, "execute", lambda self, query, *a, **k: (sent.append(str(query)),
+                                                                                 execute(self, query, *a, **k))[1])
+    assert client.get("/m/112305/network").status_code == 200
+    settings = [q for q in sent if "set_config" in q]
+    assert len(settings) == 1 and "app.municipality_id" in settings[0]
+    assert not any("timeout" in q for q in sent)
+    sent.clear()
+    assert client.get("/account/password").status_code == 200  # no scope: no settings at all
+    assert sent and not any("set_config" in q for q in sent)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_settings_are_only_ever_set_for_one_transaction():
+    """What lets a request skip the empty settings at BEGIN (row_security._first_look): no code
+    sets app.* for a whole connection (SET without LOCAL, set_config(…, false))."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    session_wide = re.compile(r"[\"']\s*SET\s+(SESSION\s+)?app\.|set_config\(\s*'app\.[^']*'\s*,[^)]*,\s*false", re.I)
+    found = [str(path.relative_to(root)) for folder in ("portal", "tenants", "dashboard", "tools")
+             for path in (root / folder).rglob("*.py") if session_wide.search(path.read_text(encoding="utf-8"))]
+    assert found == []
+    assert "true)" in row_security._SET and row_security._SET.count("true") == 3
+
+
+def test_a_role_default_for_the_settings_is_overridden_at_every_begin(world):
+    """Fail closed even when the role was given app.scope = 'everything' as a default."""
+    database = psycopg.connect(_psycopg(world["owner_url"])).info.dbname
+    owner = psycopg.connect(_psycopg(world["owner_url"]), autocommit=True)
+    owner.execute(f'ALTER ROLE {databases.APP_ROLE} IN DATABASE "{database}" SET app.scope = \'everything\'')
+    try:
+        app = _app_as_role(world)
+        with app.app_context():
+            raw = text("SELECT count(*) FROM member_organizations")
+            assert db.session.connection().execute(text("SHOW app.scope")).scalar() == ""
+            assert db.session.connection().execute(raw).scalar() == 0
+            db.session.rollback()
+            assert db.session.connection().execute(raw).scalar() == 0
+            db.session.rollback()
+            db.engine.dispose()
+    finally:
+        owner.execute(f'ALTER ROLE {databases.APP_ROLE} IN DATABASE "{database}" RESET app.scope')
+        owner.close()
 
 
 def _post(client, path, data):

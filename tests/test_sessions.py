@@ -203,3 +203,23 @@ def test_login_prunes_dead_sessions(app, people):
         c.post("/logout", data={"csrf_token": csrf_token(c)})
     at_home(app, people["desk"])
     assert [r.ended_reason for r in rows(app, people["desk"])] == [None]
+
+
+def test_the_cookie_is_issued_at_login_for_the_absolute_lifetime_and_not_resent_on_every_page(app, people):
+    """The session lives in the database; the cookie only carries its key. It is not re-signed on
+    every response (issue 14): it expires when the server ends the session anyway."""
+    from email.utils import parsedate_to_datetime
+
+    client = app.test_client()
+    response = login(client, people["desk"])
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0]).replace(tzinfo=None)
+    assert abs(expires - (utcnow() + timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"]))) < timedelta(minutes=1)
+    assert client.get(HOME).status_code == 200  # the first page stores the session's CSRF token
+    for _ in range(3):
+        response = client.get(HOME)
+        assert response.status_code == 200
+        assert not response.headers.getlist("Set-Cookie")
+        assert response.headers["Cache-Control"] == "no-store"
+    client.post("/logout", data={"csrf_token": csrf_token(client, HOME)})
+    assert_signed_out(client)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app, session
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 
 from portal.accounts.models import User, UserSession, new_session_token
 from portal.extensions import db
@@ -61,6 +62,16 @@ def _expiry_reason(row: UserSession, now: datetime) -> str | None:
     return None
 
 
+@cache
+def _user_and_session() -> Select:
+    """load_user's statement, built once per process (it is code, not data: the cookie's values are
+    its parameters); building it took longer than running it."""
+    return (
+        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+        .where(User.session_token == bindparam("session_token"), UserSession.key_hash == bindparam("key_hash"))
+    )
+
+
 def load_user(session_token: str) -> User | None:
     """The user of this request's cookie if its session is live (called for every request).
 
@@ -69,10 +80,7 @@ def load_user(session_token: str) -> User | None:
     key = session.get(COOKIE_KEY)
     if not key:
         return None
-    found = db.session.execute(
-        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
-        .where(User.session_token == session_token, UserSession.key_hash == _hash(key))
-    ).first()
+    found = db.session.execute(_user_and_session(), {"session_token": session_token, "key_hash": _hash(key)}).first()
     if found is None:
         return None
     user, row = found

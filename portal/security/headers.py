@@ -10,15 +10,28 @@ CSP = (
 )
 
 
+# Added unless the response set its own (a view may, e.g. a download's CSP).
+ALWAYS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "geolocation=(), camera=(), microphone=()"),
+)
+
+
 def _add_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    headers = response.headers
+    # What Headers.setdefault does, with one look at the names instead of two scans (and a
+    # KeyError raised and caught) per header.
+    present = {name.lower() for name, _ in headers.items()}
+    for name, value in ALWAYS:
+        if name.lower() not in present:
+            headers.add(name, value)
     _cache_policy(response)
-    if request.is_secure and current_app.config["KOSODATE_ENV"] == "production" and current_app.config["HSTS_SECONDS"]:
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains")
+    if request.is_secure and current_app.config["KOSODATE_ENV"] == "production" and current_app.config["HSTS_SECONDS"] \
+            and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains")
     return response
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, IntegerField, SelectMultipleField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets.core import clean_key
 
 from portal.concurrency import VERSION_FIELDS, StaleEdit, check_version, stale_edit
 from portal.extensions import db
-from portal.forms import FlaskForm
+from portal.forms import FlaskForm, html_params
 from tenants.core.validation import ValidationError, column_limit, too_long
 
 INVALID = 400
@@ -29,9 +31,43 @@ class ButtonForm(FlaskForm):
     """Only the CSRF token: for one-button actions (confirm, approve, delete)."""
 
 
+class CheckboxList(ListWidget):
+    """What ``ListWidget(prefix_label=False)`` draws for a MultiCheckboxField of CheckboxInput options,
+    the same HTML, without binding, processing and rendering a field object for every choice on
+    every render (≈18 µs a choice; the join form has 15). tests/test_form_fields.py compares the two."""
+
+    validation_attrs = CheckboxInput.validation_attrs
+
+    def __init__(self) -> None:
+        super().__init__(html_tag="ul", prefix_label=False)
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        # Each option gets the field's render_kw (Meta.render_field) and the flags of the field's
+        # validators (Input: only those the widget knows, unless render_kw says otherwise).
+        shared = {clean_key(k): v for k, v in (field.render_kw or {}).items()}
+        for name in self.validation_attrs:
+            if name in vars(field.flags) and name not in shared:
+                value = getattr(field.flags, name)
+                shared[name] = value() if callable(value) else value
+        html = [f"<ul {html_params(**kwargs)}>"]
+        for i, choice in enumerate(field._iter_choices_normalized()):
+            option_id = f"{field.id}-{i}"
+            attrs = dict(shared)
+            if choice.selected:
+                attrs.setdefault("checked", True)
+            attrs.setdefault("id", option_id)
+            attrs.setdefault("type", "checkbox")
+            attrs.setdefault("value", str(choice.value))
+            label = escape(choice.label or choice.value)
+            html.append(f'<li><input {html_params(name=field.name, **attrs)}> <label for="{escape(option_id)}">{label}</label></li>')
+        html.append("</ul>")
+        return Markup("".join(html))
+
+
 class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    widget = CheckboxList()
+    option_widget = CheckboxInput()  # what iterating the field yields (a template drawing its own list)
 
 
 class JaDateField(DateField):
