@@ -159,9 +159,9 @@ def test_desk_home_figures_and_a_constant_number_of_queries(app, client, saitama
     with count_queries(app) as more:
         html = client.get("/m/112305/").get_data(as_text=True)
     assert len(more) == len(few)
-    # user, municipality, network, the organisations by category and status with the contacts' figures,
-    # then the handover counts (2)
-    assert len(few) == 6, few
+    # the user (with its own municipality), network, the organisations by category and status with the
+    # contacts' figures, then the handover counts (2)
+    assert len(few) == 5, few
     figures = re.findall(r'<p class="stat__value">(.*?)</p>', html)
     assert figures == ["2", '1 <span class="stat__unit">/ 10</span>', '2 <span class="stat__unit">/ 3</span>']
     assert '<p class="stat__sub">申請中 1</p>' in html

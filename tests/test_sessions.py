@@ -221,5 +221,5 @@ def test_the_cookie_is_issued_at_login_for_the_absolute_lifetime_and_not_resent_
         assert response.status_code == 200
         assert not response.headers.getlist("Set-Cookie")
         assert response.headers["Cache-Control"] == "no-store"
-    client.post("/logout", data={"csrf_token": csrf_token(client, HOME)})
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert_signed_out(client)
