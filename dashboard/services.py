@@ -11,12 +11,15 @@ municipalities, and no row of a person ever leaves the database — only counts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Date, DateTime, Integer, Select, String, and_, bindparam, func, select, true
 
+from dashboard import summary
+from dashboard.models import ConfirmationStep, MemberTotals
 from portal.extensions import db
 from portal.japanese import fold
 from portal.search import bounded_query
@@ -25,7 +28,6 @@ from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
 from tenants.members.categories import CORE, COVERAGE_CATEGORIES
-from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
 from tenants.network.models import Desk, Network
 from tenants.rollout.models import NetworkStatus, NetworkStatusDeclaration, TownCertification
@@ -131,20 +133,31 @@ def disagreements(row: MunicipalityRow) -> tuple[str, ...]:
 
 # --- the one aggregate query ----------------------------------------------------
 
+# Bound per execution (``_parameters``): the statement itself is built once per shape.
+_STALE = bindparam("stale", type_=Date)  # twelve_months_ago(today): "within 12 months" is after it
+_TODAY = bindparam("today", type_=Date)
+_WINDOW = bindparam("window_start", type_=Date)  # the first day of the handovers' 12 months
+_WINDOW_UTC = bindparam("window_start_utc", type_=DateTime)
+_NOW = bindparam("now", type_=DateTime)
+_PREFECTURE = bindparam("prefecture_code", type_=String)
+_MUNICIPALITY = bindparam("municipality_id", type_=Integer)
 
-def _area_filter(stmt: Select, prefecture_code: str) -> Select:
-    if prefecture_code == NATIONAL:
-        return stmt
-    return stmt.where(Municipality.prefecture_code == prefecture_code)
 
+@cache
+def rows_statement(national: bool = False, one: bool = False, lateral: bool = False) -> Select:
+    """The dashboard's one SELECT: every municipality of a prefecture (or the country), or one.
 
-def rows_statement(prefecture_code: str, today: date, now: datetime, municipality_id: int | None = None) -> Select:
-    stale = twelve_months_ago(today)
+    Built once per shape and reused with new parameters (``_parameters``);
+    nothing in it depends on the request. Members and contacts come from the
+    per-municipality figures that ``dashboard.summary`` keeps (the rule of
+    ``tenants.network.services.coverage``: tests/test_coverage_rule.py compares
+    them), so no step reads every member organisation or contact.
+    """
 
     def only(stmt: Select, column: Any) -> Select:
         # One municipality (the drill-down): filter inside each derived table too, so no
         # database aggregates the whole prefecture first (SQLite does not push it down).
-        return stmt if municipality_id is None else stmt.where(column == municipality_id)
+        return stmt.where(column == _MUNICIPALITY) if one else stmt
 
     # Latest declaration per municipality (by the day it took effect, then entry order).
     ranked: Any = select(
@@ -159,48 +172,27 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
     ranked = only(ranked, NetworkStatusDeclaration.municipality_id).subquery("ranked")
     latest = select(ranked.c.mid, ranked.c.status, ranked.c.declared_on).where(ranked.c.rn == 1).subquery("latest")
 
-    # Members and contacts: active organisations, their contacts, covered categories — the
-    # rule of tenants.network.services.coverage in SQL (tests/test_coverage_rule.py compares them).
-    # In three steps — contacts per organisation, then per (municipality, category),
-    # then per municipality — so no step needs count(DISTINCT …) over every contact
-    # (a sort of all of them: 23 → 14 ms at prefecture scale, bench/bench_dashboard.py).
-    confirmed = Contact.last_confirmed_on > stale
-    per_org: Any = (
-        select(
-            Contact.organization_id.label("oid"),
-            func.count(Contact.id).label("n"),
-            func.sum(case((confirmed, 1), else_=0)).label("confirmed"),
-        )
-        .group_by(Contact.organization_id)
+    # The confirmation figures that apply today: the step with the latest start not after
+    # "12 months ago" (dashboard/models.py), one index lookup per municipality. PostgreSQL
+    # gets it as a LATERAL join (joined on the correlated day, it hashes every step instead);
+    # SQLite, which has no LATERAL, joins on that day (its nested loops look it up anyway).
+    # (The same entity, not an alias, so the tenant scope filters it: correlated to the
+    # municipality only, it is a FROM of its own.)
+    step_now = (
+        select(ConfirmationStep.contacts_confirmed, ConfirmationStep.covered, ConfirmationStep.core_covered)
+        .where(ConfirmationStep.municipality_id == Municipality.id, ConfirmationStep.from_day <= _STALE)
+        .order_by(ConfirmationStep.from_day.desc())
+        .limit(1)
+        .correlate(Municipality)
     )
-    per_org = only(per_org, Contact.municipality_id).subquery("per_org")
-    per_category: Any = (
-        select(
-            MemberOrganization.municipality_id.label("mid"),
-            MemberOrganization.category.label("category"),
-            func.count(MemberOrganization.id).label("orgs"),
-            func.coalesce(func.sum(per_org.c.n), 0).label("n"),
-            func.coalesce(func.sum(per_org.c.confirmed), 0).label("confirmed"),
-        )
-        .select_from(MemberOrganization)
-        .outerjoin(per_org, per_org.c.oid == MemberOrganization.id)
-        .where(MemberOrganization.status == MemberStatus.ACTIVE.value)
-        .group_by(MemberOrganization.municipality_id, MemberOrganization.category)
-    )
-    per_category = only(per_category, MemberOrganization.municipality_id).subquery("per_category")
-    has_confirmed = per_category.c.confirmed > 0
-    members = (
-        select(
-            per_category.c.mid,
-            func.sum(per_category.c.orgs).label("active_members"),
-            func.sum(per_category.c.n).label("contacts"),
-            func.sum(per_category.c.confirmed).label("contacts_confirmed"),
-            func.sum(case((and_(has_confirmed, per_category.c.category.in_(COVERAGE_CODES)), 1), else_=0)).label("covered"),
-            func.sum(case((and_(has_confirmed, per_category.c.category.in_(CORE_CODES)), 1), else_=0)).label("core_covered"),
-        )
-        .group_by(per_category.c.mid)
-        .subquery("members")
-    )
+    if lateral:
+        step: Any = step_now.lateral("step")
+        step_join: Any = true()
+    else:
+        step = ConfirmationStep
+        step_join = and_(ConfirmationStep.municipality_id == Municipality.id,
+                         ConfirmationStep.from_day == step_now.with_only_columns(ConfirmationStep.from_day)
+                         .scalar_subquery())
 
     activities: Any = (
         select(
@@ -208,33 +200,11 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
             func.count(NetworkActivity.id).label("n"),
             func.max(NetworkActivity.held_on).label("last_on"),
         )
-        .where(NetworkActivity.held_on > stale, NetworkActivity.held_on <= today)
+        .where(NetworkActivity.held_on > _STALE, NetworkActivity.held_on <= _TODAY)
         .group_by(NetworkActivity.municipality_id)
     )
     activities = only(activities, NetworkActivity.municipality_id).subquery("activities")
 
-    columns: list[Any] = [
-        Municipality.id, Municipality.code, Municipality.name, Municipality.kana, Municipality.kind,
-        Municipality.designated_city, Municipality.latitude, Municipality.longitude,
-        Network.name.label("network_name"), Network.established_on,
-        latest.c.status.label("declared_status"), latest.c.declared_on,
-        (Desk.id.is_not(None)).label("has_desk"),
-        TownCertification.one_stop_desk, TownCertification.support_hubs, TownCertification.network.label("town_network"),
-        TownCertification.certified_on,
-        members.c.active_members, members.c.covered, members.c.core_covered,
-        members.c.contacts, members.c.contacts_confirmed,
-        activities.c.n.label("activities_12m"), activities.c.last_on.label("last_activity_on"),
-    ]
-    stmt = (
-        select(*columns)
-        .select_from(Municipality)
-        .outerjoin(Network, Network.municipality_id == Municipality.id)
-        .outerjoin(Desk, Desk.municipality_id == Municipality.id)
-        .outerjoin(latest, latest.c.mid == Municipality.id)
-        .outerjoin(TownCertification, TownCertification.municipality_id == Municipality.id)
-        .outerjoin(members, members.c.mid == Municipality.id)
-        .outerjoin(activities, activities.c.mid == Municipality.id)
-    )
     # Handovers sent in the last 12 months, summed from their daily counts (one row per
     # municipality and day, kept by tenants/handovers/daily.py) rather than read one by one.
     # On time: first response (accept or decline) by the due time. The share counts those
@@ -246,30 +216,67 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
             func.sum(HandoverDay.answered).label("answered"),
             func.sum(HandoverDay.on_time).label("on_time"),
         )
-        .where(HandoverDay.day >= daily.window_start(today))
+        .where(HandoverDay.day >= _WINDOW)
         .group_by(HandoverDay.municipality_id)
     )
     per_day = only(per_day, HandoverDay.municipality_id).subquery("per_day")
-    waiting: Any = (
-        select(Handover.municipality_id.label("mid"), func.count(Handover.id).label("n"))
-        .where(Handover.status == HandoverStatus.SENT.value, Handover.response_due_at < now,
-               Handover.sent_at >= daily.window_start_utc(today))
-        .group_by(Handover.municipality_id)
+    # Per municipality, through the index of its handovers by status and due time.
+    waiting = (
+        select(func.count(Handover.id))
+        .where(Handover.municipality_id == Municipality.id, Handover.status == HandoverStatus.SENT.value,
+               Handover.response_due_at < _NOW, Handover.sent_at >= _WINDOW_UTC)
+        .correlate(Municipality)
+        .scalar_subquery()
     )
-    waiting = only(waiting, Handover.municipality_id).subquery("waiting")
-    stmt = stmt.add_columns(
-        func.coalesce(per_day.c.n, 0).label("handovers_12m"),
-        (func.coalesce(per_day.c.answered, 0) + func.coalesce(waiting.c.n, 0)).label("handovers_decided"),
-        per_day.c.on_time.label("handovers_on_time"),
-    ).outerjoin(per_day, per_day.c.mid == Municipality.id).outerjoin(waiting, waiting.c.mid == Municipality.id)
-    stmt = _area_filter(stmt, prefecture_code)
-    if municipality_id is not None:
-        stmt = stmt.where(Municipality.id == municipality_id)
+
+    stmt = (
+        select(
+            Municipality.id, Municipality.code, Municipality.name, Municipality.kana, Municipality.kind,
+            Municipality.designated_city, Municipality.latitude, Municipality.longitude,
+            Network.name.label("network_name"), Network.established_on,
+            latest.c.status.label("declared_status"), latest.c.declared_on,
+            (Desk.id.is_not(None)).label("has_desk"),
+            TownCertification.one_stop_desk, TownCertification.support_hubs,
+            TownCertification.network.label("town_network"), TownCertification.certified_on,
+            MemberTotals.active_members, MemberTotals.contacts,
+            (step.c if lateral else ConfirmationStep).contacts_confirmed,
+            (step.c if lateral else ConfirmationStep).covered,
+            (step.c if lateral else ConfirmationStep).core_covered,
+            activities.c.n.label("activities_12m"), activities.c.last_on.label("last_activity_on"),
+            func.coalesce(per_day.c.n, 0).label("handovers_12m"),
+            (func.coalesce(per_day.c.answered, 0) + waiting).label("handovers_decided"),
+            per_day.c.on_time.label("handovers_on_time"),
+        )
+        .select_from(Municipality)
+        .outerjoin(Network, Network.municipality_id == Municipality.id)
+        .outerjoin(Desk, Desk.municipality_id == Municipality.id)
+        .outerjoin(latest, latest.c.mid == Municipality.id)
+        .outerjoin(TownCertification, TownCertification.municipality_id == Municipality.id)
+        .outerjoin(MemberTotals, MemberTotals.municipality_id == Municipality.id)
+        .outerjoin(step, step_join)
+        .outerjoin(activities, activities.c.mid == Municipality.id)
+        .outerjoin(per_day, per_day.c.mid == Municipality.id)
+    )
+    if not national:
+        stmt = stmt.where(Municipality.prefecture_code == _PREFECTURE)
+    if one:
+        stmt = stmt.where(Municipality.id == _MUNICIPALITY)
     return stmt.order_by(Municipality.code)
 
 
-def _row(r: Any) -> MunicipalityRow:
-    m = r._mapping
+def _parameters(prefecture_code: str, today: date, now: datetime, municipality_id: int | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "stale": twelve_months_ago(today), "today": today, "now": now,
+        "window_start": daily.window_start(today), "window_start_utc": daily.window_start_utc(today),
+    }
+    if prefecture_code != NATIONAL:
+        values["prefecture_code"] = prefecture_code
+    if municipality_id is not None:
+        values["municipality_id"] = municipality_id
+    return values
+
+
+def _row(m: Any) -> MunicipalityRow:
     kind = m["kind"]
     row = MunicipalityRow(
         id=m["id"], code=m["code"], name=m["name"], kana=m["kana"], kind=kind,
@@ -281,20 +288,16 @@ def _row(r: Any) -> MunicipalityRow:
         has_desk=bool(m["has_desk"]),
         town_desk=bool(m["one_stop_desk"]), town_hubs=bool(m["support_hubs"]), town_network=bool(m["town_network"]),
         certified_on=m["certified_on"],
-        # int(): PostgreSQL's sum() of counts is numeric (Decimal).
-        active_members=int(m["active_members"] or 0), covered=int(m["covered"] or 0),
-        core_covered=int(m["core_covered"] or 0),
-        contacts=int(m["contacts"] or 0), contacts_confirmed=int(m["contacts_confirmed"] or 0),
+        active_members=m["active_members"] or 0, covered=m["covered"] or 0, core_covered=m["core_covered"] or 0,
+        contacts=m["contacts"] or 0, contacts_confirmed=m["contacts_confirmed"] or 0,
         activities_12m=m["activities_12m"] or 0, last_activity_on=m["last_activity_on"],
-        handovers_12m=m["handovers_12m"],
-        handovers_decided=int(m.get("handovers_decided") or 0),
-        handovers_on_time=int(m.get("handovers_on_time") or 0),
+        # int(): PostgreSQL's sum() of integers is bigint, of bigints numeric (Decimal).
+        handovers_12m=int(m["handovers_12m"]),
+        handovers_decided=int(m["handovers_decided"] or 0),
+        handovers_on_time=int(m["handovers_on_time"] or 0),
     )
-    return _with_flags(row)
-
-
-def _with_flags(row: MunicipalityRow) -> MunicipalityRow:
-    return replace(row, flags=disagreements(row))
+    object.__setattr__(row, "flags", disagreements(row))  # frozen: set once, as it is built
+    return row
 
 
 def municipality_rows(prefecture_code: str, today: date | None = None, now: datetime | None = None,
@@ -302,8 +305,11 @@ def municipality_rows(prefecture_code: str, today: date | None = None, now: date
     """Every municipality of the prefecture with its status and evidence. One statement."""
     today = today or today_jst()
     now = now or utcnow()
-    stmt = rows_statement(prefecture_code, today, now, municipality_id)
-    return [_row(r) for r in db.session.execute(stmt)]
+    summary.catch_up(db.session)  # this transaction's own member changes, if any (none in a GET)
+    lateral = db.session.get_bind().dialect.name == "postgresql"
+    stmt = rows_statement(prefecture_code == NATIONAL, municipality_id is not None, lateral)
+    result = db.session.execute(stmt, _parameters(prefecture_code, today, now, municipality_id))
+    return [_row(m) for m in result.mappings()]
 
 
 # --- headline -------------------------------------------------------------------

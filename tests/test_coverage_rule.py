@@ -19,10 +19,10 @@ from dashboard import services as dashboard
 from portal.extensions import db
 from portal.timeutil import today_jst, twelve_months_ago
 from tenants import municipalities
+from tenants.members.categories import CATEGORIES
 from tenants.members.models import MemberStatus
 from tenants.models import Municipality
 from tenants.network import services as network
-from tenants.network.categories import CATEGORIES
 from tenants.network.models import Desk
 from tenants.scoping import Scope, scoped
 from tests import factories as f
