@@ -15,16 +15,18 @@ dashboard_cli = AppGroup("dashboard", help="県ダッシュボード（市町村
 
 @dashboard_cli.command("rebuild-summaries")
 def rebuild_summaries() -> None:
-    """Recompute every municipality's member and contact figures behind the dashboard.
+    """Recompute the figures behind the dashboard (members, contacts, handovers per month) for every municipality.
 
-    They are kept up to date in the transaction of every change to members and
-    contacts; this is for data loaded around the application (or if ever in
-    doubt): when they already agree, the figures come out the same.
+    They are kept up to date in the transaction of every change to their
+    sources; this is for data loaded around the application (or if ever in
+    doubt): when they already agree, the figures come out the same. (The
+    handovers per month are summed from the per-day counts: after
+    ``handovers rebuild-daily`` they follow by themselves.)
     """
     with scoped(db.session, EVERYTHING):
         n = summary.rebuild(db.session)
         db.session.commit()
-    click.echo(f"構成員・担当者の集計を {n} 市町村分作り直しました。")
+    click.echo(f"県ダッシュボードの集計 {n} 行を作り直しました。")
 
 
 def register_cli(app: Flask) -> None:

@@ -1,8 +1,8 @@
-"""What the dashboard keeps per municipality so that it never reads every member and contact.
+"""What the dashboard keeps per municipality so that it never reads every member, contact or day.
 
 Kept by ``dashboard.summary`` in the transaction of every write that changes
-them (a flush listener: no feature has to know the dashboard exists), and
-rebuilt from the members and contacts by ``flask --app wsgi dashboard
+them (listeners on the session: no feature has to know the dashboard
+exists), and rebuilt from their sources by ``flask --app wsgi dashboard
 rebuild-summaries``. Only numbers live here.
 """
 
@@ -18,11 +18,7 @@ from tenants.scoping import TenantScoped
 
 
 class MemberTotals(TenantScoped, db.Model):
-    """One row per municipality: its active member organisations and their contacts.
-
-    The row is also what serialises two transactions refreshing the same
-    municipality's figures (``dashboard.summary``).
-    """
+    """One row per municipality with active member organisations: how many, and their contacts."""
 
     __tablename__ = "dashboard_member_totals"
     __table_args__ = (Index("uq_dashboard_member_totals_municipality_id", "municipality_id", unique=True),)
@@ -59,3 +55,22 @@ class ConfirmationStep(TenantScoped, db.Model):
 
 
 FIRST_DAY = date(1, 1, 1)  # the first step: before any contact's confirmation day
+
+
+class HandoverMonth(TenantScoped, db.Model):
+    """The handovers of one municipality and month: ``handover_days`` (tenants/handovers/daily.py) summed.
+
+    "The last 12 months" are then twelve of these and the days of one partial
+    month, instead of every day of the year.
+    """
+
+    __tablename__ = "dashboard_handover_months"
+    __table_args__ = (
+        Index("uq_dashboard_handover_months_municipality_id_month", "municipality_id", "month", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # its first day
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)

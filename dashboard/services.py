@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import Date, DateTime, Integer, Select, String, and_, bindparam, func, select, true
 
 from dashboard import summary
-from dashboard.models import ConfirmationStep, MemberTotals
+from dashboard.models import ConfirmationStep, HandoverMonth, MemberTotals
 from portal.extensions import db
 from portal.japanese import fold
 from portal.search import bounded_query
-from portal.timeutil import today_jst, twelve_months_ago, utcnow
+from portal.timeutil import today_jst, twelve_months_ago, utcnow, wareki
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
@@ -112,6 +113,35 @@ class MunicipalityRow:
     def flagged(self) -> bool:
         return bool(self.flags)
 
+    # --- as the table shows them (computed once per row: 1,741 rows in the national view)
+    @cached_property
+    def flags_text(self) -> str:
+        return "／".join(self.flags)
+
+    @cached_property
+    def declared_on_label(self) -> str:
+        return wareki(self.declared_on) if self.declared_on else ""
+
+    @cached_property
+    def certified_on_label(self) -> str:
+        return wareki(self.certified_on) if self.certified_on else ""
+
+    @cached_property
+    def contacts_share_cell(self) -> Markup:
+        return percent_cell(self.contacts_share)
+
+    @cached_property
+    def on_time_share_cell(self) -> Markup:
+        return percent_cell(self.on_time_share)
+
+
+_NO_DATA = Markup('<span class="muted" title="データなし">—</span>')
+
+
+def percent_cell(value: float | None) -> Markup:
+    """A share as the tables show it (the percent macro of templates/dashboard/_macros.html)."""
+    return _NO_DATA if value is None else Markup(f"{value:.0f}%")
+
 
 def disagreements(row: MunicipalityRow) -> tuple[str, ...]:
     """Where the declaration and the evidence in the data disagree (the 要確認 flag)."""
@@ -137,6 +167,7 @@ def disagreements(row: MunicipalityRow) -> tuple[str, ...]:
 _STALE = bindparam("stale", type_=Date)  # twelve_months_ago(today): "within 12 months" is after it
 _TODAY = bindparam("today", type_=Date)
 _WINDOW = bindparam("window_start", type_=Date)  # the first day of the handovers' 12 months
+_MONTHS_FROM = bindparam("months_from", type_=Date)  # ... and of the first whole month in them
 _WINDOW_UTC = bindparam("window_start_utc", type_=DateTime)
 _NOW = bindparam("now", type_=DateTime)
 _PREFECTURE = bindparam("prefecture_code", type_=String)
@@ -205,24 +236,37 @@ def rows_statement(national: bool = False, one: bool = False, lateral: bool = Fa
     )
     activities = only(activities, NetworkActivity.municipality_id).subquery("activities")
 
-    # Handovers sent in the last 12 months, summed from their daily counts (one row per
-    # municipality and day, kept by tenants/handovers/daily.py) rather than read one by one.
+    # Handovers sent in the last 12 months: the months wholly inside them, summed per month
+    # (dashboard/summary.py), and the days of the partial month they start in, from the
+    # daily counts (one row per municipality and day, kept by tenants/handovers/daily.py).
     # On time: first response (accept or decline) by the due time. The share counts those
     # answered or past due: the answered ones, plus those still waiting past their due time.
-    per_day: Any = (
-        select(
-            HandoverDay.municipality_id.label("mid"),
-            func.sum(HandoverDay.sent).label("n"),
-            func.sum(HandoverDay.answered).label("answered"),
-            func.sum(HandoverDay.on_time).label("on_time"),
+    # Each part grouped per municipality from a LEFT JOIN of the municipalities (which SQLite
+    # never reorders: it looks up each municipality's months and days by index; PostgreSQL
+    # hashes them, which at the country's 1,741 municipalities beats a lookup per municipality).
+    def per_municipality(model: Any, name: str, *where: Any) -> tuple[Any, Any]:
+        part = (
+            select(Municipality.id.label("mid"), func.sum(model.sent).label("sent"),
+                   func.sum(model.answered).label("answered"), func.sum(model.on_time).label("on_time"))
+            .select_from(Municipality)
+            .outerjoin(model, and_(model.municipality_id == Municipality.id, *where))
+            .group_by(Municipality.id)
         )
-        .where(HandoverDay.day >= _WINDOW)
-        .group_by(HandoverDay.municipality_id)
-    )
-    per_day = only(per_day, HandoverDay.municipality_id).subquery("per_day")
-    # Per municipality, through the index of its handovers by status and due time.
+        if not national:
+            part = part.where(Municipality.prefecture_code == _PREFECTURE)
+        subquery = only(part, Municipality.id).subquery(name)
+        return subquery, subquery.c.mid == Municipality.id
+
+    months, months_join = per_municipality(HandoverMonth, "months", HandoverMonth.month >= _MONTHS_FROM)
+    days, days_join = per_municipality(HandoverDay, "days", HandoverDay.day >= _WINDOW, HandoverDay.day < _MONTHS_FROM)
+
+    def handovers(column: str) -> Any:
+        return func.coalesce(months.c[column], 0) + func.coalesce(days.c[column], 0)
+
+    # Per municipality, through the index of its handovers by status and due time (counting
+    # a column of that index, not the id, so the index alone can answer).
     waiting = (
-        select(func.count(Handover.id))
+        select(func.count(Handover.municipality_id))
         .where(Handover.municipality_id == Municipality.id, Handover.status == HandoverStatus.SENT.value,
                Handover.response_due_at < _NOW, Handover.sent_at >= _WINDOW_UTC)
         .correlate(Municipality)
@@ -243,9 +287,9 @@ def rows_statement(national: bool = False, one: bool = False, lateral: bool = Fa
             (step.c if lateral else ConfirmationStep).covered,
             (step.c if lateral else ConfirmationStep).core_covered,
             activities.c.n.label("activities_12m"), activities.c.last_on.label("last_activity_on"),
-            func.coalesce(per_day.c.n, 0).label("handovers_12m"),
-            (func.coalesce(per_day.c.answered, 0) + waiting).label("handovers_decided"),
-            per_day.c.on_time.label("handovers_on_time"),
+            handovers("sent").label("handovers_12m"),
+            (handovers("answered") + waiting).label("handovers_decided"),
+            handovers("on_time").label("handovers_on_time"),
         )
         .select_from(Municipality)
         .outerjoin(Network, Network.municipality_id == Municipality.id)
@@ -255,7 +299,8 @@ def rows_statement(national: bool = False, one: bool = False, lateral: bool = Fa
         .outerjoin(MemberTotals, MemberTotals.municipality_id == Municipality.id)
         .outerjoin(step, step_join)
         .outerjoin(activities, activities.c.mid == Municipality.id)
-        .outerjoin(per_day, per_day.c.mid == Municipality.id)
+        .outerjoin(months, months_join)
+        .outerjoin(days, days_join)
     )
     if not national:
         stmt = stmt.where(Municipality.prefecture_code == _PREFECTURE)
@@ -264,10 +309,16 @@ def rows_statement(national: bool = False, one: bool = False, lateral: bool = Fa
     return stmt.order_by(Municipality.code)
 
 
+def first_of_next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
 def _parameters(prefecture_code: str, today: date, now: datetime, municipality_id: int | None) -> dict[str, Any]:
+    start = daily.window_start(today)
     values: dict[str, Any] = {
         "stale": twelve_months_ago(today), "today": today, "now": now,
-        "window_start": daily.window_start(today), "window_start_utc": daily.window_start_utc(today),
+        "window_start": start, "months_from": start if start.day == 1 else first_of_next_month(start),
+        "window_start_utc": daily.window_start_utc(today),
     }
     if prefecture_code != NATIONAL:
         values["prefecture_code"] = prefecture_code

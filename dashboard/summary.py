@@ -1,36 +1,42 @@
-"""The members and contacts part of the dashboard, kept per municipality (dashboard/models.py).
+"""The dashboard's figures kept per municipality (dashboard/models.py), so no view reads every row.
 
 The dashboard's table counts, for every municipality, its active member
-organisations, their contacts, those confirmed within 12 months, and the
+organisations, their contacts, those confirmed within 12 months, the
 core+related categories covered (the rule of
-``tenants.network.services.coverage``). Counting that from the members and
-contacts on every view read all of them (18,900 organisations and 37,800
-contacts at prefecture scale, ≈50 ms, bench/bench_dashboard.py). Here each
-municipality's figures are kept in two small tables instead:
+``tenants.network.services.coverage``) and the handovers of the last 12
+months. Counting the first four from the members and contacts read all of
+them on every view (18,900 organisations and 37,800 contacts at prefecture
+scale, ≈45 ms, bench/bench_dashboard.py); summing the handovers from
+``handover_days`` read a row per municipality and day of the year. Instead:
 
 * ``MemberTotals`` — active organisations and their contacts;
-* ``ConfirmationStep`` — the time-dependent part as a step function of "12
-  months ago", so the figures stay right as days pass without a write.
+* ``ConfirmationStep`` — "confirmed within 12 months" as a step function of
+  the day, so the figures stay right as days pass without a write;
+* ``HandoverMonth`` — ``handover_days`` summed per month (the dashboard adds
+  the days of the one partial month itself).
 
-**How they are kept.** A flush listener notes every municipality whose
-members or contacts changed in a way the figures see (an organisation added,
-deleted, its status or category changed; a contact added, deleted, moved or
-its confirmation date changed). Just before the transaction commits — in the
-same transaction — each noted municipality is recomputed from its own rows
-(a few hundred), under its own scope. No feature calls
-this, so none needs to know the dashboard exists (tenants never import the
-dashboard), and no write path can forget it: services, approvals, the roster
-import and the tests' factories all go through the ORM. A bulk
-UPDATE/DELETE/INSERT of those tables through the session is noted too (then
-the whole scope is recomputed). ``catch_up`` applies what is pending at once,
-so a transaction reads its own writes; the dashboard calls it before reading.
+**How they are kept.** Listeners on the session note every municipality
+whose figures a write changes: a flush that adds, deletes, or changes the
+status or category of an organisation, or adds, deletes, moves or
+(re)confirms a contact; a statement through the session that writes those
+tables or ``handover_days`` (``tenants/handovers/daily.py`` upserts its
+counts that way). Just before the transaction commits — in the same
+transaction — each noted municipality is recomputed from its own source
+rows (a few hundred), under its own scope; a bulk statement outside one
+municipality's scope recomputes its whole scope. No feature calls this, so
+none needs to know the dashboard exists (tenants never import the
+dashboard), and no write path can forget it: services, approvals, the
+roster import, the handover transitions and the tests' factories all go
+through the session. ``catch_up`` applies what is pending at once, so a
+transaction reads its own writes; the dashboard calls it before reading.
 
-**Concurrency.** The recomputation first upserts the municipality's totals
-row, which locks it: a second transaction refreshing the same municipality
-waits there until the first commits, and then (PostgreSQL, READ COMMITTED:
-every statement sees what was committed before it started) reads both
-changes. SQLite has a single writer anyway. The lock is taken at commit time
-only, so transactions wait for each other for the length of a commit.
+**Concurrency.** A municipality's recomputation first takes a lock named
+after it (PostgreSQL: a transaction-level advisory lock): a second
+transaction refreshing the same municipality waits there until the first
+commits, and then — READ COMMITTED: each statement sees what was committed
+before it started — reads both changes. SQLite has a single writer anyway.
+The lock is taken at commit time, so writers wait for each other only for
+the length of a commit.
 
 ``rebuild()`` recomputes every municipality of the session's scope (the
 migration that created the tables, synthetic data, repair: ``flask --app
@@ -39,43 +45,72 @@ wsgi dashboard rebuild-summaries``).
 
 from __future__ import annotations
 
+import zlib
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, delete, event, func, insert, inspect, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.functions import FunctionElement
 
-from dashboard.models import FIRST_DAY, ConfirmationStep, MemberTotals
+from dashboard.models import FIRST_DAY, ConfirmationStep, HandoverMonth, MemberTotals
+from tenants.handovers.models import HandoverDay
 from tenants.members.categories import CORE, COVERAGE_CATEGORIES
 from tenants.members.models import Contact, MemberOrganization, MemberStatus
-from tenants.scoping import Scope, get_scope, scoped
+from tenants.scoping import EVERYTHING, Scope, get_scope, scoped
 
 COVERAGE_CODES = frozenset(c.code for c in COVERAGE_CATEGORIES)
 CORE_CODES = frozenset(c.code for c in COVERAGE_CATEGORIES if c.group == CORE)
 
+MEMBERS, HANDOVERS = "members", "handovers"  # the two kinds of figures
 # What the figures depend on: a change to any other column (a phone number, the
-# search text) leaves them as they are.
-WATCHED = {MemberOrganization: ("status", "category"), Contact: ("last_confirmed_on", "organization_id")}
-WATCHED_TABLES = {model.__tablename__: columns for model, columns in WATCHED.items()}
+# search text) leaves them as they are. None: every column.
+WATCHED: dict[type, tuple[str, ...] | None] = {
+    MemberOrganization: ("status", "category"),
+    Contact: ("last_confirmed_on", "organization_id"),
+    HandoverDay: None,
+}
+KIND = {MemberOrganization: MEMBERS, Contact: MEMBERS, HandoverDay: HANDOVERS}
+WATCHED_TABLES = {model.__tablename__: (KIND[model], columns) for model, columns in WATCHED.items()}
 
-_PENDING = "kosodate.dashboard_summary_pending"  # session.info: {municipality id or ALL: scope of the change}
-ALL = "all"  # a bulk statement: every municipality of that scope
+_PENDING = "kosodate.dashboard_summary_pending"  # session.info: {(kind, municipality id or ALL): scope}
+ALL = 0  # (no municipality has id 0) a bulk statement: every municipality of the scope noted with it
+
+
+class month_start(FunctionElement):
+    """The first day of a date column's month, in SQL."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start, "postgresql")
+def _month_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
 # --- noting changes ----------------------------------------------------------------
 
 
-def _note(session: Session, key: int | str, scope: Scope | None) -> None:
-    session.info.setdefault(_PENDING, {}).setdefault(key, scope)
+def _note(session: Session, kind: str, key: int, scope: Scope | None) -> None:
+    session.info.setdefault(_PENDING, {}).setdefault((kind, key), scope)
 
 
 def _changed(obj: Any) -> bool:
+    columns = WATCHED[type(obj)]
+    if columns is None:
+        return True
     attrs = inspect(obj).attrs
-    return any(attrs[name].history.has_changes() for name in WATCHED[type(obj)])
+    return any(attrs[name].history.has_changes() for name in columns)
 
 
 @event.listens_for(Session, "after_flush")
@@ -83,32 +118,35 @@ def _note_flushed_changes(session: Session, flush_context) -> None:
     scope = get_scope(session)
     for obj in chain(session.new, session.deleted):
         if type(obj) in WATCHED:
-            _note(session, obj.municipality_id, scope)
+            _note(session, KIND[type(obj)], obj.municipality_id, scope)
     for obj in session.dirty:
         if type(obj) in WATCHED and _changed(obj):
-            _note(session, obj.municipality_id, scope)
+            _note(session, KIND[type(obj)], obj.municipality_id, scope)
 
 
-def _updates_watched_columns(statement: Any, columns: tuple[str, ...]) -> bool:
+def _updates_watched_columns(statement: Any, columns: tuple[str, ...] | None) -> bool:
     values = getattr(statement, "_values", None)
-    if not values:
-        return True  # an UPDATE by primary key with many rows of values: assume it does
+    if columns is None or not values:
+        return True  # every column counts, or an UPDATE by primary key with many rows: assume it does
     return any(getattr(key, "key", key) in columns for key in values)
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _note_bulk_writes(state: ORMExecuteState) -> None:
+def _note_statements(state: ORMExecuteState) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    columns = WATCHED_TABLES.get(getattr(table, "name", None))
-    if columns is None or (state.is_update and not _updates_watched_columns(state.statement, columns)):
+    watched = WATCHED_TABLES.get(getattr(table, "name", None))
+    if watched is None:
+        return
+    kind, columns = watched
+    if state.is_update and not _updates_watched_columns(state.statement, columns):
         return
     scope = get_scope(state.session)
     if scope is not None and scope.municipality_id is not None:
-        _note(state.session, scope.municipality_id, scope)
+        _note(state.session, kind, scope.municipality_id, scope)
     else:
-        _note(state.session, ALL, scope)
+        _note(state.session, kind, ALL, scope)
 
 
 @event.listens_for(Session, "before_commit")
@@ -127,37 +165,60 @@ def _forget_after_rollback(session: Session, transaction) -> None:
 def catch_up(session: Session) -> None:
     """Bring the figures of every municipality changed in this transaction up to date, now."""
     session.flush()
-    pending: dict[int | str, Scope | None] = session.info.pop(_PENDING, {})
-    if ALL in pending:
-        with scoped(session, pending.pop(ALL)):
-            rebuild(session)
+    pending: dict[tuple[str, int], Scope | None] = session.info.pop(_PENDING, {})
+    if not pending:
+        return
+    done: set[str] = set()  # kinds rebuilt for everything
+    for (kind, key), scope in pending.items():
+        if key == ALL:
+            with scoped(session, scope):
+                REBUILD[kind](session)
+            if scope == EVERYTHING:
+                done.add(kind)
+    kinds: dict[int, list[str]] = defaultdict(list)
+    for kind, key in sorted(pending):
+        if key != ALL and kind not in done:
+            kinds[key].append(kind)
     # Each municipality from its own rows, under its own scope: the change was its.
-    for mid in sorted(pending):
+    for mid in sorted(kinds):
         with scoped(session, Scope(municipality_id=mid)):
-            refresh(session, [mid])
+            _lock(session, mid)
+            for kind in kinds[mid]:
+                REFRESH[kind](session, mid)
 
 
-# --- recomputing -----------------------------------------------------------------
+def _lock(session: Session, municipality_id: int) -> None:
+    """Until this transaction ends, no other refreshes this municipality's figures.
+
+    PostgreSQL: an advisory lock (as ``portal.database.serialise``, on this session).
+    SQLite: the transaction wrote, so it holds the database's only write lock already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"dashboard.summary:{municipality_id}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _upsert(session: Session, table, rows: list[dict[str, Any]], update: tuple[str, ...]) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.municipality_id],
-                                      set_={name: stmt.excluded[name] for name in update})
-    session.execute(stmt, rows)
+_UNSYNCHRONISED = {"synchronize_session": False}  # these rows are never loaded as objects
 
 
-def _counts(session: Session, ids: list[int] | None):
+def _delete(session: Session, model: type, municipality_id: int | None) -> None:
+    stmt = delete(model)
+    if municipality_id is not None:
+        stmt = stmt.where(model.municipality_id == municipality_id)
+    session.execute(stmt.execution_options(**_UNSYNCHRONISED))
+
+
+# --- members and contacts --------------------------------------------------------
+
+
+def _member_counts(session: Session, municipality_id: int | None):
     """({municipality: active organisations}, {municipality: {(category, last confirmed): contacts}})."""
     active = MemberOrganization.status == MemberStatus.ACTIVE.value
-    only = () if ids is None else (MemberOrganization.municipality_id.in_(ids),)
-    organizations = defaultdict(int)
-    for mid, n in session.execute(
+    only = () if municipality_id is None else (MemberOrganization.municipality_id == municipality_id,)
+    organizations = dict(session.execute(
         select(MemberOrganization.municipality_id, func.count(MemberOrganization.id))
         .where(active, *only).group_by(MemberOrganization.municipality_id)
-    ):
-        organizations[mid] = n
+    ).all())
     contacts: dict[int, dict] = defaultdict(dict)
     for mid, category, day, n in session.execute(
         select(MemberOrganization.municipality_id, MemberOrganization.category, Contact.last_confirmed_on,
@@ -193,48 +254,79 @@ def steps(contacts: dict[tuple[str, Any], int]) -> list[tuple[Any, int, int, int
     return out
 
 
-def _write(session: Session, ids: Iterable[int], organizations, contacts) -> None:
+def _write_members(session: Session, organizations: dict, contacts: dict) -> None:
     totals, rows = [], []
-    for mid in ids:
-        if not organizations.get(mid):
-            continue  # no active organisation: no rows (the dashboard reads none as zero)
+    for mid in sorted(organizations):
+        # No active organisation: no rows (the dashboard reads none as zero).
         totals.append({"municipality_id": mid, "active_members": organizations[mid],
                        "contacts": sum(contacts[mid].values()) if mid in contacts else 0})
         rows += [{"municipality_id": mid, "from_day": day, "contacts_confirmed": n, "covered": cov, "core_covered": core}
                  for day, n, cov, core in steps(contacts.get(mid, {}))]
     if totals:
-        _upsert(session, MemberTotals.__table__, totals, ("active_members", "contacts"))
-    if rows:
+        session.execute(insert(MemberTotals), totals)
         session.execute(insert(ConfirmationStep), rows)
 
 
-def refresh(session: Session, municipality_ids: Iterable[int]) -> None:
-    """Recompute these municipalities' rows from their members and contacts (within the session's scope)."""
-    ids = sorted(set(municipality_ids))
-    if not ids:
-        return
-    # First the lock: a concurrent refresh of the same municipality waits here until we commit.
-    _upsert(session, MemberTotals.__table__, [{"municipality_id": mid, "active_members": 0, "contacts": 0} for mid in ids],
-            ("active_members",))
-    organizations, contacts = _counts(session, ids)
-    gone = [mid for mid in ids if not organizations.get(mid)]
-    if gone:
-        session.execute(delete(MemberTotals).where(MemberTotals.municipality_id.in_(gone))
-                        .execution_options(synchronize_session=False))
-    session.execute(delete(ConfirmationStep).where(ConfirmationStep.municipality_id.in_(ids))
-                    .execution_options(synchronize_session=False))
-    _write(session, ids, organizations, contacts)
+def refresh_members(session: Session, municipality_id: int) -> None:
+    """Recompute one municipality's member figures (under its scope, holding its lock)."""
+    organizations, contacts = _member_counts(session, municipality_id)
+    _delete(session, MemberTotals, municipality_id)
+    _delete(session, ConfirmationStep, municipality_id)
+    _write_members(session, organizations, contacts)
 
 
-def rebuild(session: Session) -> int:
-    """Recompute every municipality of the session's scope. Returns the municipalities with figures."""
+def rebuild_members(session: Session) -> None:
+    _delete(session, ConfirmationStep, None)
+    _delete(session, MemberTotals, None)
+    _write_members(session, *_member_counts(session, None))
+
+
+# --- handovers --------------------------------------------------------------------
+
+
+def _handover_months(session: Session, municipality_id: int | None) -> list[dict[str, Any]]:
+    month = month_start(HandoverDay.day)
+    stmt = (
+        select(HandoverDay.municipality_id, month.label("month"), func.sum(HandoverDay.sent).label("sent"),
+               func.sum(HandoverDay.answered).label("answered"), func.sum(HandoverDay.on_time).label("on_time"))
+        .group_by(HandoverDay.municipality_id, month)
+    )
+    if municipality_id is not None:
+        stmt = stmt.where(HandoverDay.municipality_id == municipality_id)
+    return [{"municipality_id": r.municipality_id, "month": r.month, "sent": int(r.sent),
+             "answered": int(r.answered), "on_time": int(r.on_time)} for r in session.execute(stmt)]
+
+
+def refresh_handovers(session: Session, municipality_id: int) -> None:
+    """Recompute one municipality's handovers per month (under its scope, holding its lock)."""
+    rows = _handover_months(session, municipality_id)
+    _delete(session, HandoverMonth, municipality_id)
+    if rows:
+        session.execute(insert(HandoverMonth), rows)
+
+
+def rebuild_handovers(session: Session) -> None:
+    rows = _handover_months(session, None)
+    _delete(session, HandoverMonth, None)
+    if rows:
+        session.execute(insert(HandoverMonth), rows)
+
+
+REFRESH = {MEMBERS: refresh_members, HANDOVERS: refresh_handovers}
+REBUILD = {MEMBERS: rebuild_members, HANDOVERS: rebuild_handovers}
+
+
+def rebuild(session: Session, kinds: Iterable[str] = (MEMBERS, HANDOVERS)) -> int:
+    """Recompute every municipality of the session's scope. Returns the rows written."""
     session.flush()
     scope = get_scope(session)
-    if scope is not None and scope.everything:
-        session.info.pop(_PENDING, None)  # nothing noted so far needs doing again
-    unsynchronised = {"synchronize_session": False}  # these rows are never loaded as objects
-    session.execute(delete(ConfirmationStep).execution_options(**unsynchronised))
-    session.execute(delete(MemberTotals).execution_options(**unsynchronised))
-    organizations, contacts = _counts(session, None)
-    _write(session, sorted(organizations), organizations, contacts)
-    return sum(1 for n in organizations.values() if n)
+    if scope == EVERYTHING:
+        pending = session.info.get(_PENDING, {})
+        for key in [k for k in pending if k[0] in kinds]:
+            del pending[key]  # nothing noted so far needs doing again
+    for kind in kinds:
+        REBUILD[kind](session)
+    models = [m for kind, ms in ((MEMBERS, (MemberTotals, ConfirmationStep)), (HANDOVERS, (HandoverMonth,)))
+              if kind in kinds for m in ms]
+    # (rowcount of executemany INSERTs is not reported by every driver)
+    return sum(session.scalar(select(func.count(m.id))) or 0 for m in models)

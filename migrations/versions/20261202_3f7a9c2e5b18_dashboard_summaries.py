@@ -1,13 +1,14 @@
-"""dashboard: member and contact figures kept per municipality (issue 14)
+"""dashboard: members, contacts and handovers per month, kept per municipality (issue 14)
 
-Two tables the prefecture dashboard reads instead of every member organisation
-and contact (dashboard/models.py, kept by dashboard/summary.py): the active
-organisations and their contacts per municipality, and "confirmed within 12
-months" as a step function of the day. Both are tenant tables behind the
+Three tables the prefecture dashboard reads instead of every member
+organisation, contact and day (dashboard/models.py, kept by
+dashboard/summary.py): the active organisations and their contacts per
+municipality, "confirmed within 12 months" as a step function of the day, and
+``handover_days`` summed per month. All are tenant tables behind the
 row-level security policy (the condition is written out, as in 8c4f1e2a9b73).
-They are filled here from the existing members and contacts, with the same
-computation as ``dashboard.summary.rebuild`` (written out too, so this revision
-keeps meaning what it meant; tests/test_migrations.py compares the two).
+They are filled here from the existing rows, with the same computation as
+``dashboard.summary.rebuild`` (written out too, so this revision keeps meaning
+what it meant; tests/test_migrations.py compares the two).
 
 Revision ID: 3f7a9c2e5b18
 Revises: 8e4c2a7d9b15
@@ -27,7 +28,7 @@ down_revision = '8e4c2a7d9b15'
 branch_labels = None
 depends_on = None
 
-TABLES = ['dashboard_confirmation_steps', 'dashboard_member_totals']
+TABLES = ['dashboard_confirmation_steps', 'dashboard_handover_months', 'dashboard_member_totals']
 
 CONDITION = (
     "(SELECT current_setting('app.scope', true)) = 'everything'"
@@ -69,15 +70,40 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_dashboard_confirmation_steps_municipality_id'), ['municipality_id'], unique=False)
         batch_op.create_index('uq_dashboard_confirmation_steps_municipality_id_from_day', ['municipality_id', 'from_day'], unique=True)
 
+    op.create_table('dashboard_handover_months',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('sent', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('on_time', sa.Integer(), nullable=False),
+    sa.Column('municipality_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_dashboard_handover_months_municipality_id_municipalities'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dashboard_handover_months'))
+    )
+    with op.batch_alter_table('dashboard_handover_months', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dashboard_handover_months_municipality_id'), ['municipality_id'], unique=False)
+        batch_op.create_index('uq_dashboard_handover_months_municipality_id_month', ['municipality_id', 'month'], unique=True)
+
     if op.get_bind().dialect.name == 'postgresql':
         for table in TABLES:
             op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
             op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
             op.execute(f'CREATE POLICY tenant_scope ON "{table}" USING ({CONDITION}) WITH CHECK ({CONDITION})')
-    _fill(op.get_bind())
+    _fill_members(op.get_bind())
+    _fill_handover_months(op.get_bind())
 
 
-def _fill(conn):
+def _fill_handover_months(conn):
+    """handover_days summed per municipality and month (dashboard.summary.rebuild)."""
+    month = ("CAST(date_trunc('month', day) AS DATE)" if conn.dialect.name == 'postgresql'
+             else "date(day, 'start of month')")
+    conn.execute(sa.text(
+        "INSERT INTO dashboard_handover_months (municipality_id, month, sent, answered, on_time)"
+        f" SELECT municipality_id, {month}, sum(sent), sum(answered), sum(on_time) FROM handover_days"
+        f" GROUP BY municipality_id, {month}"))
+
+
+def _fill_members(conn):
     """The figures of every municipality from its members and contacts (dashboard.summary.rebuild)."""
     organizations = dict(conn.execute(sa.text(
         "SELECT municipality_id, count(id) FROM member_organizations WHERE status = 'active' GROUP BY municipality_id")).all())
@@ -123,6 +149,10 @@ def downgrade():
     # or `flask dashboard rebuild-summaries`): emptying them loses nothing, so no -x force=1.
     for table in TABLES:
         op.execute(f'DELETE FROM "{table}"')
+    with op.batch_alter_table('dashboard_handover_months', schema=None) as batch_op:
+        batch_op.drop_index('uq_dashboard_handover_months_municipality_id_month')
+        batch_op.drop_index(batch_op.f('ix_dashboard_handover_months_municipality_id'))
+    op.drop_table('dashboard_handover_months')
     with op.batch_alter_table('dashboard_confirmation_steps', schema=None) as batch_op:
         batch_op.drop_index('uq_dashboard_confirmation_steps_municipality_id_from_day')
         batch_op.drop_index(batch_op.f('ix_dashboard_confirmation_steps_municipality_id'))
