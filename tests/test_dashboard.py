@@ -390,6 +390,23 @@ def test_csv_export_has_bom_the_table_columns_and_honours_filters(client, saitam
     assert len(client.get("/dashboard/export.csv").data.decode("utf-8-sig").strip().split("\r\n")) == 64
 
 
+def test_the_table_escapes_what_comes_from_the_data(client, saitama, app):
+    # The table's rows are written with autoescape off (one row costs little at 1,741 rows):
+    # every text from the data goes through |e.
+    markup = '<script>alert("x")</script>&<b>'
+    with arranged(app):
+        kawagoe = f.municipality("112011")
+        f.network(kawagoe, markup)
+        f.declaration(kawagoe, "established", date(2020, 1, 1))  # no members: flagged as well
+    login(client, saitama["prefecture"])
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert markup not in html and "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;&lt;b&gt;" in html
+    row = html.split('data-code="112011"')[1].split("</tr>")[0]
+    assert 'class="is-flagged"' in html.split('data-code="112011"')[1][:60]
+    assert "活動中の構成員がいません" in row
+
+
 def test_csv_export_neutralises_formulas(client, saitama, app):
     with arranged(app):
         f.network(f.municipality("112011"), "=HYPERLINK(\"http://evil\")")
