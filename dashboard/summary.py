@@ -49,12 +49,11 @@ import zlib
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Date, delete, event, func, insert, inspect, select, text
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard.models import FIRST_DAY, ConfirmationStep, HandoverMonth, MemberTotals
@@ -113,15 +112,24 @@ def _changed(obj: Any) -> bool:
     return any(attrs[name].history.has_changes() for name in columns)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_flushed_changes(session: Session, flush_context) -> None:
-    scope = get_scope(session)
-    for obj in chain(session.new, session.deleted):
-        if type(obj) in WATCHED:
-            _note(session, KIND[type(obj)], obj.municipality_id, scope)
-    for obj in session.dirty:
-        if type(obj) in WATCHED and _changed(obj):
-            _note(session, KIND[type(obj)], obj.municipality_id, scope)
+def _note_row(mapper, connection, target: Any) -> None:
+    """A watched row was inserted, updated or deleted by a flush (deleted as an orphan, too)."""
+    session = object_session(target)
+    if session is not None:
+        _note(session, KIND[type(target)], target.municipality_id, get_scope(session))
+
+
+def _note_updated_row(mapper, connection, target: Any) -> None:
+    if _changed(target):
+        _note_row(mapper, connection, target)
+
+
+# Mapper events, not the session's new/dirty/deleted: those do not list the rows a flush
+# deletes as orphans (a contact removed from its organisation's list).
+for _model in WATCHED:
+    event.listen(_model, "after_insert", _note_row)
+    event.listen(_model, "after_update", _note_updated_row)
+    event.listen(_model, "after_delete", _note_row)
 
 
 def _updates_watched_columns(statement: Any, columns: tuple[str, ...] | None) -> bool:
