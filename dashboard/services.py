@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -46,7 +46,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-@dataclass(frozen=True)
+# Not frozen: 1,741 rows in the national view, and a frozen dataclass's __init__ costs
+# three times as much (object.__setattr__ per field). Nothing changes a row once built.
+@dataclass
 class MunicipalityRow:
     id: int
     code: str
@@ -138,6 +140,7 @@ class MunicipalityRow:
 _NO_DATA = Markup('<span class="muted" title="データなし">—</span>')
 
 
+@lru_cache(maxsize=2048)  # shares have one decimal: at most 1,001 values
 def percent_cell(value: float | None) -> Markup:
     """A share as the tables show it (the percent macro of templates/dashboard/_macros.html)."""
     return _NO_DATA if value is None else Markup(f"{value:.0f}%")
@@ -352,7 +355,7 @@ def _row(m: Any) -> MunicipalityRow:
         handovers_decided=int(m["handovers_decided"] or 0),
         handovers_on_time=int(m["handovers_on_time"] or 0),
     )
-    object.__setattr__(row, "flags", disagreements(row))  # frozen: set once, as it is built
+    row.flags = disagreements(row)
     return row
 
 
