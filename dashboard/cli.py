@@ -21,7 +21,8 @@ def rebuild_summaries() -> None:
     sources; this is for data loaded around the application (or if ever in
     doubt): when they already agree, the figures come out the same. (The
     handovers per month are summed from the per-day counts: after
-    ``handovers rebuild-daily`` they follow by themselves.)
+    ``handovers rebuild-daily`` they follow by themselves.) Writes wait for it
+    at their commit: run it when the prefecture is quiet.
     """
     with scoped(db.session, EVERYTHING):
         n = summary.rebuild(db.session)

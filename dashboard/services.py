@@ -1,11 +1,13 @@
 """Aggregates across the prefecture's municipalities. Plain data out, no personal data.
 
 Everything the dashboard shows about every municipality comes from ONE
-aggregate SELECT (``municipality_rows``): the municipality, its network
-record, its latest status declaration, its 応援タウン checklist, and grouped
-counts of members/contacts, activities and handovers joined on as derived
-tables. The number of statements therefore does not grow with the number of
-municipalities, and no row of a person ever leaves the database — only counts.
+SELECT (``municipality_rows``): the municipality, its network record, its
+latest status declaration, its 応援タウン checklist, its activities, and the
+figures of its members, contacts and handovers that ``dashboard.summary``
+keeps per municipality. The number of statements therefore does not grow
+with the number of municipalities, no step reads every member, contact or
+day of the prefecture, and no row of a person ever leaves the database —
+only counts.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def disagreements(row: MunicipalityRow) -> tuple[str, ...]:
 # --- the one aggregate query ----------------------------------------------------
 
 # Bound per execution (``_parameters``): the statement itself is built once per shape.
-# The days (and the prefecture) are written into the SQL as literals when it is sent
+# The days, the prefecture and the municipality are written into the SQL as literals when it is sent
 # (literal_execute: the compiled form is still cached), so PostgreSQL plans for the actual
 # ranges; as parameters, the generic plan of a prepared statement (psycopg prepares after
 # five executions) guessed their selectivity and took twice as long at prefecture scale.

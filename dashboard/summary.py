@@ -36,7 +36,9 @@ transaction refreshing the same municipality waits there until the first
 commits, and then — READ COMMITTED: each statement sees what was committed
 before it started — reads both changes. SQLite has a single writer anyway.
 The lock is taken at commit time, so writers wait for each other only for
-the length of a commit.
+the length of a commit. A rebuild takes the lock of all municipalities:
+writes wait for it at their commit (in a web request, at most
+DATABASE_LOCK_TIMEOUT_MS), so run it when the prefecture is quiet.
 
 ``rebuild()`` recomputes every municipality of the session's scope (the
 migration that created the tables, synthetic data, repair: ``flask --app
@@ -180,6 +182,7 @@ def catch_up(session: Session) -> None:
     for (kind, key), scope in pending.items():
         if key == ALL:
             with scoped(session, scope):
+                _lock(session, None)
                 REBUILD[kind](session)
             if scope == EVERYTHING:
                 done.add(kind)
@@ -195,15 +198,28 @@ def catch_up(session: Session) -> None:
                 REFRESH[kind](session, mid)
 
 
-def _lock(session: Session, municipality_id: int) -> None:
-    """Until this transaction ends, no other refreshes this municipality's figures.
+_LOCKS = "dashboard.summary"  # advisory lock names: one per municipality, and one for all of them
 
-    PostgreSQL: an advisory lock (as ``portal.database.serialise``, on this session).
-    SQLite: the transaction wrote, so it holds the database's only write lock already.
+
+def _key(name: str) -> int:
+    return zlib.crc32(name.encode())  # as portal.database.serialise
+
+
+def _lock(session: Session, municipality_id: int | None) -> None:
+    """Until this transaction ends, no other refreshes this municipality's figures (None: anyone's).
+
+    PostgreSQL: a refresh holds its municipality's advisory lock and the shared one of
+    all; a rebuild holds that one exclusively, so it waits for the refreshes under way
+    and they wait for it. SQLite: the transaction wrote, so it holds the database's only
+    write lock already.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32(f"dashboard.summary:{municipality_id}".encode())
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if municipality_id is None:
+        session.execute(text("SELECT pg_advisory_xact_lock(:all)"), {"all": _key(_LOCKS)})
+    else:
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:all), pg_advisory_xact_lock(:one)"),
+                        {"all": _key(_LOCKS), "one": _key(f"{_LOCKS}:{municipality_id}")})
 
 
 _UNSYNCHRONISED = {"synchronize_session": False}  # these rows are never loaded as objects
@@ -332,6 +348,7 @@ def rebuild(session: Session, kinds: Iterable[str] = (MEMBERS, HANDOVERS)) -> in
         pending = session.info.get(_PENDING, {})
         for key in [k for k in pending if k[0] in kinds]:
             del pending[key]  # nothing noted so far needs doing again
+    _lock(session, None)
     for kind in kinds:
         REBUILD[kind](session)
     models = [m for kind, ms in ((MEMBERS, (MemberTotals, ConfirmationStep)), (HANDOVERS, (HandoverMonth,)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from dashboard import services as dashboard
 from dashboard import summary
@@ -321,3 +321,22 @@ def test_a_transaction_reads_its_own_changes(app):
         # Not committed yet: municipality_rows brings the figures up to date first.
         (row,) = dashboard.municipality_rows("11", today=today, municipality_id=m.id)
         assert (row.active_members, row.contacts, row.contacts_confirmed) == (1, 1, 1)
+
+
+def test_the_rebuild_command_repairs_the_kept_figures(app, runner):
+    from tests.test_dashboard import _handover
+
+    today = today_jst()
+    with arranged(app):
+        _build(random.Random(15), today)
+        _handover(f.municipality(CODES[0]), sent_days_ago=45)
+    with arranged(app):
+        expected = _kept()
+        assert all(expected.values())
+        for model in SUMMARY_MODELS:  # lost, or loaded around the application
+            db.session.execute(delete(model).execution_options(synchronize_session=False))
+    result = runner.invoke(args=["dashboard", "rebuild-summaries"])
+    assert result.exit_code == 0, result.output
+    assert "県ダッシュボードの集計" in result.output and "行を作り直しました" in result.output
+    with arranged(app):
+        assert _kept() == expected
