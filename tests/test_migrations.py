@@ -197,6 +197,12 @@ def test_the_summaries_revision_fills_them_as_a_rebuild_would(empty_database_url
         assert _kept() == filled
         assert filled["dashboard_member_totals"] == {(3, 3, 1)}  # (active organisations, their contacts, municipality)
         assert len(filled["dashboard_handover_months"]) == 3
-        db.session.rollback()
+        db.session.commit()
         db.session.remove()
+        # Derived figures only: going back drops them without -x force=1, and nothing else.
+        downgrade(revision=BEFORE_SUMMARIES)
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {t for t in tables if t.startswith("dashboard_")}
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM contacts")).scalar() == len(confirmed)
         db.engine.dispose()
