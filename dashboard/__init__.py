@@ -6,9 +6,10 @@ from flask import Flask, url_for
 
 
 def register(app: Flask) -> None:
-    from dashboard import vendor, views
+    from dashboard import cli, models, summary, vendor, views  # noqa: F401  (models: the tables it owns; summary: its listeners)
 
     app.register_blueprint(views.bp)
+    cli.register_cli(app)
 
     @app.template_filter("town_value")
     def town_value(value) -> str:

@@ -1,31 +1,36 @@
 """Aggregates across the prefecture's municipalities. Plain data out, no personal data.
 
 Everything the dashboard shows about every municipality comes from ONE
-aggregate SELECT (``municipality_rows``): the municipality, its network
-record, its latest status declaration, its 応援タウン checklist, and grouped
-counts of members/contacts, activities and handovers joined on as derived
-tables. The number of statements therefore does not grow with the number of
-municipalities, and no row of a person ever leaves the database — only counts.
+SELECT (``municipality_rows``): the municipality, its network record, its
+latest status declaration, its 応援タウン checklist, its activities, and the
+figures of its members, contacts and handovers that ``dashboard.summary``
+keeps per municipality. The number of statements therefore does not grow
+with the number of municipalities, no step reads every member, contact or
+day of the prefecture, and no row of a person ever leaves the database —
+only counts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from markupsafe import Markup
+from sqlalchemy import Date, DateTime, Integer, Select, String, and_, bindparam, func, select, true
 
+from dashboard import summary
+from dashboard.models import ConfirmationStep, HandoverMonth, MemberTotals
 from portal.extensions import db
 from portal.japanese import fold
 from portal.search import bounded_query
-from portal.timeutil import today_jst, twelve_months_ago, utcnow
+from portal.timeutil import today_jst, twelve_months_ago, utcnow, wareki
 from tenants.activities.models import NetworkActivity
 from tenants.handovers import daily
 from tenants.handovers.models import Handover, HandoverDay, HandoverStatus
 from tenants.members.categories import CORE, COVERAGE_CATEGORIES
-from tenants.members.models import Contact, MemberOrganization, MemberStatus
 from tenants.models import Municipality
 from tenants.network.models import Desk, Network
 from tenants.rollout.models import NetworkStatus, NetworkStatusDeclaration, TownCertification
@@ -43,7 +48,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-@dataclass(frozen=True)
+# Not frozen: 1,741 rows in the national view, and a frozen dataclass's __init__ costs
+# three times as much (object.__setattr__ per field). Nothing changes a row once built.
+@dataclass
 class MunicipalityRow:
     id: int
     code: str
@@ -110,6 +117,36 @@ class MunicipalityRow:
     def flagged(self) -> bool:
         return bool(self.flags)
 
+    # --- as the table shows them (computed once per row: 1,741 rows in the national view)
+    @cached_property
+    def flags_text(self) -> str:
+        return "／".join(self.flags)
+
+    @cached_property
+    def declared_on_label(self) -> str:
+        return wareki(self.declared_on) if self.declared_on else ""
+
+    @cached_property
+    def certified_on_label(self) -> str:
+        return wareki(self.certified_on) if self.certified_on else ""
+
+    @cached_property
+    def contacts_share_cell(self) -> Markup:
+        return percent_cell(self.contacts_share)
+
+    @cached_property
+    def on_time_share_cell(self) -> Markup:
+        return percent_cell(self.on_time_share)
+
+
+_NO_DATA = Markup('<span class="muted" title="データなし">—</span>')
+
+
+@lru_cache(maxsize=2048)  # shares have one decimal: at most 1,001 values
+def percent_cell(value: float | None) -> Markup:
+    """A share as the tables show it (the percent macro of templates/dashboard/_macros.html)."""
+    return _NO_DATA if value is None else Markup(f"{value:.0f}%")
+
 
 def disagreements(row: MunicipalityRow) -> tuple[str, ...]:
     """Where the declaration and the evidence in the data disagree (the 要確認 flag)."""
@@ -131,20 +168,37 @@ def disagreements(row: MunicipalityRow) -> tuple[str, ...]:
 
 # --- the one aggregate query ----------------------------------------------------
 
+# Bound per execution (``_parameters``): the statement itself is built once per shape.
+# The days, the prefecture and the municipality are written into the SQL as literals when it is sent
+# (literal_execute: the compiled form is still cached), so PostgreSQL plans for the actual
+# ranges; as parameters, the generic plan of a prepared statement (psycopg prepares after
+# five executions) guessed their selectivity and took twice as long at prefecture scale.
+# They change once a day; ``now`` changes on every request and stays a parameter.
+_STALE = bindparam("stale", type_=Date, literal_execute=True)  # twelve_months_ago(today): "within 12 months" is after it
+_TODAY = bindparam("today", type_=Date, literal_execute=True)
+_WINDOW = bindparam("window_start", type_=Date, literal_execute=True)  # the first day of the handovers' 12 months
+_MONTHS_FROM = bindparam("months_from", type_=Date, literal_execute=True)  # ... and of the first whole month in them
+_WINDOW_UTC = bindparam("window_start_utc", type_=DateTime, literal_execute=True)
+_NOW = bindparam("now", type_=DateTime)
+_PREFECTURE = bindparam("prefecture_code", type_=String, literal_execute=True)
+_MUNICIPALITY = bindparam("municipality_id", type_=Integer, literal_execute=True)
 
-def _area_filter(stmt: Select, prefecture_code: str) -> Select:
-    if prefecture_code == NATIONAL:
-        return stmt
-    return stmt.where(Municipality.prefecture_code == prefecture_code)
 
+@cache
+def rows_statement(national: bool = False, one: bool = False, lateral: bool = False) -> Select:
+    """The dashboard's one SELECT: every municipality of a prefecture (or the country), or one.
 
-def rows_statement(prefecture_code: str, today: date, now: datetime, municipality_id: int | None = None) -> Select:
-    stale = twelve_months_ago(today)
+    Built once per shape and reused with new parameters (``_parameters``);
+    nothing in it depends on the request. Members and contacts come from the
+    per-municipality figures that ``dashboard.summary`` keeps (the rule of
+    ``tenants.network.services.coverage``: tests/test_coverage_rule.py compares
+    them), so no step reads every member organisation or contact.
+    """
 
     def only(stmt: Select, column: Any) -> Select:
         # One municipality (the drill-down): filter inside each derived table too, so no
         # database aggregates the whole prefecture first (SQLite does not push it down).
-        return stmt if municipality_id is None else stmt.where(column == municipality_id)
+        return stmt.where(column == _MUNICIPALITY) if one else stmt
 
     # Latest declaration per municipality (by the day it took effect, then entry order).
     ranked: Any = select(
@@ -159,48 +213,27 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
     ranked = only(ranked, NetworkStatusDeclaration.municipality_id).subquery("ranked")
     latest = select(ranked.c.mid, ranked.c.status, ranked.c.declared_on).where(ranked.c.rn == 1).subquery("latest")
 
-    # Members and contacts: active organisations, their contacts, covered categories — the
-    # rule of tenants.network.services.coverage in SQL (tests/test_coverage_rule.py compares them).
-    # In three steps — contacts per organisation, then per (municipality, category),
-    # then per municipality — so no step needs count(DISTINCT …) over every contact
-    # (a sort of all of them: 23 → 14 ms at prefecture scale, bench/bench_dashboard.py).
-    confirmed = Contact.last_confirmed_on > stale
-    per_org: Any = (
-        select(
-            Contact.organization_id.label("oid"),
-            func.count(Contact.id).label("n"),
-            func.sum(case((confirmed, 1), else_=0)).label("confirmed"),
-        )
-        .group_by(Contact.organization_id)
+    # The confirmation figures that apply today: the step with the latest start not after
+    # "12 months ago" (dashboard/models.py), one index lookup per municipality. PostgreSQL
+    # gets it as a LATERAL join (joined on the correlated day, it hashes every step instead);
+    # SQLite, which has no LATERAL, joins on that day (its nested loops look it up anyway).
+    # (The same entity, not an alias, so the tenant scope filters it: correlated to the
+    # municipality only, it is a FROM of its own.)
+    step_now = (
+        select(ConfirmationStep.contacts_confirmed, ConfirmationStep.covered, ConfirmationStep.core_covered)
+        .where(ConfirmationStep.municipality_id == Municipality.id, ConfirmationStep.from_day <= _STALE)
+        .order_by(ConfirmationStep.from_day.desc())
+        .limit(1)
+        .correlate(Municipality)
     )
-    per_org = only(per_org, Contact.municipality_id).subquery("per_org")
-    per_category: Any = (
-        select(
-            MemberOrganization.municipality_id.label("mid"),
-            MemberOrganization.category.label("category"),
-            func.count(MemberOrganization.id).label("orgs"),
-            func.coalesce(func.sum(per_org.c.n), 0).label("n"),
-            func.coalesce(func.sum(per_org.c.confirmed), 0).label("confirmed"),
-        )
-        .select_from(MemberOrganization)
-        .outerjoin(per_org, per_org.c.oid == MemberOrganization.id)
-        .where(MemberOrganization.status == MemberStatus.ACTIVE.value)
-        .group_by(MemberOrganization.municipality_id, MemberOrganization.category)
-    )
-    per_category = only(per_category, MemberOrganization.municipality_id).subquery("per_category")
-    has_confirmed = per_category.c.confirmed > 0
-    members = (
-        select(
-            per_category.c.mid,
-            func.sum(per_category.c.orgs).label("active_members"),
-            func.sum(per_category.c.n).label("contacts"),
-            func.sum(per_category.c.confirmed).label("contacts_confirmed"),
-            func.sum(case((and_(has_confirmed, per_category.c.category.in_(COVERAGE_CODES)), 1), else_=0)).label("covered"),
-            func.sum(case((and_(has_confirmed, per_category.c.category.in_(CORE_CODES)), 1), else_=0)).label("core_covered"),
-        )
-        .group_by(per_category.c.mid)
-        .subquery("members")
-    )
+    if lateral:
+        step: Any = step_now.lateral("step")
+        step_join: Any = true()
+    else:
+        step = ConfirmationStep
+        step_join = and_(ConfirmationStep.municipality_id == Municipality.id,
+                         ConfirmationStep.from_day == step_now.with_only_columns(ConfirmationStep.from_day)
+                         .scalar_subquery())
 
     activities: Any = (
         select(
@@ -208,68 +241,103 @@ def rows_statement(prefecture_code: str, today: date, now: datetime, municipalit
             func.count(NetworkActivity.id).label("n"),
             func.max(NetworkActivity.held_on).label("last_on"),
         )
-        .where(NetworkActivity.held_on > stale, NetworkActivity.held_on <= today)
+        .where(NetworkActivity.held_on > _STALE, NetworkActivity.held_on <= _TODAY)
         .group_by(NetworkActivity.municipality_id)
     )
     activities = only(activities, NetworkActivity.municipality_id).subquery("activities")
 
-    columns: list[Any] = [
-        Municipality.id, Municipality.code, Municipality.name, Municipality.kana, Municipality.kind,
-        Municipality.designated_city, Municipality.latitude, Municipality.longitude,
-        Network.name.label("network_name"), Network.established_on,
-        latest.c.status.label("declared_status"), latest.c.declared_on,
-        (Desk.id.is_not(None)).label("has_desk"),
-        TownCertification.one_stop_desk, TownCertification.support_hubs, TownCertification.network.label("town_network"),
-        TownCertification.certified_on,
-        members.c.active_members, members.c.covered, members.c.core_covered,
-        members.c.contacts, members.c.contacts_confirmed,
-        activities.c.n.label("activities_12m"), activities.c.last_on.label("last_activity_on"),
-    ]
+    # Handovers sent in the last 12 months: the months wholly inside them, summed per month
+    # (dashboard/summary.py), and the days of the partial month they start in, from the
+    # daily counts (one row per municipality and day, kept by tenants/handovers/daily.py).
+    # On time: first response (accept or decline) by the due time. The share counts those
+    # answered or past due: the answered ones, plus those still waiting past their due time.
+    # Each part grouped per municipality from a LEFT JOIN of the municipalities (which SQLite
+    # never reorders: it looks up each municipality's months and days by index; PostgreSQL
+    # hashes them, which at the country's 1,741 municipalities beats a lookup per municipality).
+    def per_municipality(model: Any, name: str, *where: Any) -> tuple[Any, Any]:
+        part = (
+            select(Municipality.id.label("mid"), func.sum(model.sent).label("sent"),
+                   func.sum(model.answered).label("answered"), func.sum(model.on_time).label("on_time"))
+            .select_from(Municipality)
+            .outerjoin(model, and_(model.municipality_id == Municipality.id, *where))
+            .group_by(Municipality.id)
+        )
+        if not national:
+            part = part.where(Municipality.prefecture_code == _PREFECTURE)
+        subquery = only(part, Municipality.id).subquery(name)
+        return subquery, subquery.c.mid == Municipality.id
+
+    months, months_join = per_municipality(HandoverMonth, "months", HandoverMonth.month >= _MONTHS_FROM)
+    days, days_join = per_municipality(HandoverDay, "days", HandoverDay.day >= _WINDOW, HandoverDay.day < _MONTHS_FROM)
+
+    def handovers(column: str) -> Any:
+        return func.coalesce(months.c[column], 0) + func.coalesce(days.c[column], 0)
+
+    # Per municipality, through the index of its handovers by status and due time (counting
+    # a column of that index, not the id, so the index alone can answer).
+    waiting = (
+        select(func.count(Handover.municipality_id))
+        .where(Handover.municipality_id == Municipality.id, Handover.status == HandoverStatus.SENT.value,
+               Handover.response_due_at < _NOW, Handover.sent_at >= _WINDOW_UTC)
+        .correlate(Municipality)
+        .scalar_subquery()
+    )
+
     stmt = (
-        select(*columns)
+        select(
+            Municipality.id, Municipality.code, Municipality.name, Municipality.kana, Municipality.kind,
+            Municipality.designated_city, Municipality.latitude, Municipality.longitude,
+            Network.name.label("network_name"), Network.established_on,
+            latest.c.status.label("declared_status"), latest.c.declared_on,
+            (Desk.id.is_not(None)).label("has_desk"),
+            TownCertification.one_stop_desk, TownCertification.support_hubs,
+            TownCertification.network.label("town_network"), TownCertification.certified_on,
+            MemberTotals.active_members, MemberTotals.contacts,
+            (step.c if lateral else ConfirmationStep).contacts_confirmed,
+            (step.c if lateral else ConfirmationStep).covered,
+            (step.c if lateral else ConfirmationStep).core_covered,
+            activities.c.n.label("activities_12m"), activities.c.last_on.label("last_activity_on"),
+            handovers("sent").label("handovers_12m"),
+            (handovers("answered") + waiting).label("handovers_decided"),
+            handovers("on_time").label("handovers_on_time"),
+        )
         .select_from(Municipality)
         .outerjoin(Network, Network.municipality_id == Municipality.id)
         .outerjoin(Desk, Desk.municipality_id == Municipality.id)
         .outerjoin(latest, latest.c.mid == Municipality.id)
         .outerjoin(TownCertification, TownCertification.municipality_id == Municipality.id)
-        .outerjoin(members, members.c.mid == Municipality.id)
+        .outerjoin(MemberTotals, MemberTotals.municipality_id == Municipality.id)
+        .outerjoin(step, step_join)
         .outerjoin(activities, activities.c.mid == Municipality.id)
+        .outerjoin(months, months_join)
+        .outerjoin(days, days_join)
     )
-    # Handovers sent in the last 12 months, summed from their daily counts (one row per
-    # municipality and day, kept by tenants/handovers/daily.py) rather than read one by one.
-    # On time: first response (accept or decline) by the due time. The share counts those
-    # answered or past due: the answered ones, plus those still waiting past their due time.
-    per_day: Any = (
-        select(
-            HandoverDay.municipality_id.label("mid"),
-            func.sum(HandoverDay.sent).label("n"),
-            func.sum(HandoverDay.answered).label("answered"),
-            func.sum(HandoverDay.on_time).label("on_time"),
-        )
-        .where(HandoverDay.day >= daily.window_start(today))
-        .group_by(HandoverDay.municipality_id)
-    )
-    per_day = only(per_day, HandoverDay.municipality_id).subquery("per_day")
-    waiting: Any = (
-        select(Handover.municipality_id.label("mid"), func.count(Handover.id).label("n"))
-        .where(Handover.status == HandoverStatus.SENT.value, Handover.response_due_at < now,
-               Handover.sent_at >= daily.window_start_utc(today))
-        .group_by(Handover.municipality_id)
-    )
-    waiting = only(waiting, Handover.municipality_id).subquery("waiting")
-    stmt = stmt.add_columns(
-        func.coalesce(per_day.c.n, 0).label("handovers_12m"),
-        (func.coalesce(per_day.c.answered, 0) + func.coalesce(waiting.c.n, 0)).label("handovers_decided"),
-        per_day.c.on_time.label("handovers_on_time"),
-    ).outerjoin(per_day, per_day.c.mid == Municipality.id).outerjoin(waiting, waiting.c.mid == Municipality.id)
-    stmt = _area_filter(stmt, prefecture_code)
-    if municipality_id is not None:
-        stmt = stmt.where(Municipality.id == municipality_id)
+    if not national:
+        stmt = stmt.where(Municipality.prefecture_code == _PREFECTURE)
+    if one:
+        stmt = stmt.where(Municipality.id == _MUNICIPALITY)
     return stmt.order_by(Municipality.code)
 
 
-def _row(r: Any) -> MunicipalityRow:
-    m = r._mapping
+def first_of_next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def _parameters(prefecture_code: str, today: date, now: datetime, municipality_id: int | None) -> dict[str, Any]:
+    start = daily.window_start(today)
+    values: dict[str, Any] = {
+        "stale": twelve_months_ago(today), "today": today, "now": now,
+        "window_start": start, "months_from": start if start.day == 1 else first_of_next_month(start),
+        "window_start_utc": daily.window_start_utc(today),
+    }
+    if prefecture_code != NATIONAL:
+        values["prefecture_code"] = prefecture_code
+    if municipality_id is not None:
+        values["municipality_id"] = municipality_id
+    return values
+
+
+def _row(m: Any) -> MunicipalityRow:
     kind = m["kind"]
     row = MunicipalityRow(
         id=m["id"], code=m["code"], name=m["name"], kana=m["kana"], kind=kind,
@@ -281,20 +349,16 @@ def _row(r: Any) -> MunicipalityRow:
         has_desk=bool(m["has_desk"]),
         town_desk=bool(m["one_stop_desk"]), town_hubs=bool(m["support_hubs"]), town_network=bool(m["town_network"]),
         certified_on=m["certified_on"],
-        # int(): PostgreSQL's sum() of counts is numeric (Decimal).
-        active_members=int(m["active_members"] or 0), covered=int(m["covered"] or 0),
-        core_covered=int(m["core_covered"] or 0),
-        contacts=int(m["contacts"] or 0), contacts_confirmed=int(m["contacts_confirmed"] or 0),
+        active_members=m["active_members"] or 0, covered=m["covered"] or 0, core_covered=m["core_covered"] or 0,
+        contacts=m["contacts"] or 0, contacts_confirmed=m["contacts_confirmed"] or 0,
         activities_12m=m["activities_12m"] or 0, last_activity_on=m["last_activity_on"],
-        handovers_12m=m["handovers_12m"],
-        handovers_decided=int(m.get("handovers_decided") or 0),
-        handovers_on_time=int(m.get("handovers_on_time") or 0),
+        # int(): PostgreSQL's sum() of integers is bigint, of bigints numeric (Decimal).
+        handovers_12m=int(m["handovers_12m"]),
+        handovers_decided=int(m["handovers_decided"] or 0),
+        handovers_on_time=int(m["handovers_on_time"] or 0),
     )
-    return _with_flags(row)
-
-
-def _with_flags(row: MunicipalityRow) -> MunicipalityRow:
-    return replace(row, flags=disagreements(row))
+    row.flags = disagreements(row)
+    return row
 
 
 def municipality_rows(prefecture_code: str, today: date | None = None, now: datetime | None = None,
@@ -302,8 +366,11 @@ def municipality_rows(prefecture_code: str, today: date | None = None, now: date
     """Every municipality of the prefecture with its status and evidence. One statement."""
     today = today or today_jst()
     now = now or utcnow()
-    stmt = rows_statement(prefecture_code, today, now, municipality_id)
-    return [_row(r) for r in db.session.execute(stmt)]
+    summary.catch_up(db.session)  # this transaction's own member changes, if any (none in a GET)
+    lateral = db.session.get_bind().dialect.name == "postgresql"
+    stmt = rows_statement(prefecture_code == NATIONAL, municipality_id is not None, lateral)
+    result = db.session.execute(stmt, _parameters(prefecture_code, today, now, municipality_id))
+    return [_row(m) for m in result.mappings()]
 
 
 # --- headline -------------------------------------------------------------------

@@ -95,6 +95,8 @@ def index():
         map_json=charts.to_json(charts.map_figure(rows)),
         prefecture_name=_area_name(),
         coverage_required=services.COVERAGE_REQUIRED,
+        # Every row links to its municipality: the URL built once, the code appended per row.
+        municipality_url=url_for("dashboard.municipality", mcode="0")[:-1],
         today=today,
     )
 

@@ -21,6 +21,7 @@ from tenants.registration.models import Registration
 from tests import factories as f
 from tests.conftest import arranged
 from tests.live import WebClient, live_server
+from tests.test_coverage_rule import assert_kept_equals_rebuilt
 from tests.test_registration import VALID
 
 M = f"/m/{f.NIIZA}"
@@ -93,6 +94,8 @@ def test_64_threads_writing_through_the_forms_get_no_5xx_and_lose_nothing(app, t
         assert {town.contacts[i] for i in writers} <= set(confirmed)
         assert session.scalar(select(func.count()).select_from(Contact).where(Contact.name.like("新任 %"))) == len(writers)
         assert session.scalar(select(func.count()).select_from(Registration)) == THREADS - len(writers)
+    # The dashboard's figures of the municipality, refreshed by each of those commits, lost none.
+    assert_kept_equals_rebuilt(app, "64 threads")
 
 
 def test_concurrent_applications_never_exceed_the_hourly_cap(app, town):

@@ -153,3 +153,56 @@ def test_row_security_after_upgrade_equals_the_models(empty_database_url, databa
     policies = _policies(empty_database_url)
     assert policies == _policies(database.url)  # the test database: create_all + row_security.install
     assert {r[0] for r in policies if r[1] and r[2] and r[3] == "tenant_scope"} == set(tenant_tables())
+
+
+# The revision that creates the dashboard's summaries, and the one before it.
+SUMMARIES_REVISION = "3f7a9c2e5b18"
+BEFORE_SUMMARIES = "8e4c2a7d9b15"
+
+
+def test_the_summaries_revision_fills_them_as_a_rebuild_would(empty_database_url):
+    """Its own copy of the computation (dashboard.summary.rebuild, written out) agrees with the app's."""
+    from datetime import date, timedelta
+
+    from dashboard import summary
+    from portal.timeutil import today_jst
+    from tenants.handovers.models import HandoverDay
+    from tenants.members.models import Contact, MemberOrganization
+    from tenants.scoping import EVERYTHING, set_scope
+    from tests.test_coverage_rule import _kept
+
+    today = today_jst()
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision=BEFORE_SUMMARIES)
+        with db.engine.begin() as conn:  # rows as they were before the revision, around the app's listeners
+            _a_declaration(conn)
+            orgs = MemberOrganization.__table__
+            for oid, (category, status) in enumerate((("hoikusho", "active"), ("npo", "active"), ("shogakko", "left"),
+                                                      ("hoken_center", "active")), start=1):
+                conn.execute(orgs.insert().values(id=oid, municipality_id=1, name=f"団体{oid}", name_key=f"団体{oid}",
+                                                  category=category, status=status))
+            confirmed = [None, today, today - timedelta(days=30), today - timedelta(days=400), today]
+            for cid, day in enumerate(confirmed, start=1):
+                conn.execute(Contact.__table__.insert().values(
+                    id=cid, municipality_id=1, organization_id=1 + cid % 3, name=f"担当{cid}", name_key=f"担当{cid}",
+                    last_confirmed_on=day))
+            for day, sent in ((date(2025, 1, 31), 2), (date(2025, 2, 1), 1), (date(2025, 2, 28), 3), (today, 1)):
+                conn.execute(HandoverDay.__table__.insert().values(municipality_id=1, day=day, sent=sent, answered=1,
+                                                                   on_time=1))
+        upgrade(revision=SUMMARIES_REVISION)
+        set_scope(db.session, EVERYTHING)
+        filled = _kept()
+        summary.rebuild(db.session)
+        assert _kept() == filled
+        assert filled["dashboard_member_totals"] == {(3, 3, 1)}  # (active organisations, their contacts, municipality)
+        assert len(filled["dashboard_handover_months"]) == 3
+        db.session.commit()
+        db.session.remove()
+        # Derived figures only: going back drops them without -x force=1, and nothing else.
+        downgrade(revision=BEFORE_SUMMARIES)
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {t for t in tables if t.startswith("dashboard_")}
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM contacts")).scalar() == len(confirmed)
+        db.engine.dispose()

@@ -51,6 +51,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Table, func, insert, select, text
 
+from dashboard import summary
 from portal.extensions import db
 from portal.japanese import fold
 from portal.timeutil import today_jst, utcnow
@@ -269,6 +270,7 @@ def generate(scale: Scale | str, seed: int = DEFAULT_SEED, today: date | None = 
             say(f"{min(start + batch, len(places)):,}/{len(places):,} 市町村: {time.perf_counter() - started:.1f} 秒")
         _move_sequences()
         daily.rebuild()  # the dashboard's per-day counts, as the services keep them
+        summary.rebuild(db.session)  # and its per-municipality figures, as the dashboard keeps them
         db.session.flush()
     counts.seconds = time.perf_counter() - started
     return counts
